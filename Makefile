@@ -1,0 +1,49 @@
+# The README's commands. Everything runs from a fresh clone with Python 3.11.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+DATA   ?= instance
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+
+.PHONY: serve test bench lint browser collection clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[test,dev]'
+	touch $@
+
+## serve: set up, ingest the bundled archive/ collection if the index is empty, serve it
+serve: $(VENV)/.installed
+	$(BIN)/magsearch --data $(DATA) ingest --if-empty archive/
+	$(BIN)/magsearch --data $(DATA) serve --host $(HOST) --port $(PORT)
+
+## test: set up (packages and a headless Chromium) and run the whole suite
+test: $(VENV)/.installed browser
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## browser: Debian's Chromium for the browser tests (never a browser download)
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null \
+	      || echo "could not install chromium: browser tests will be skipped" >&2; \
+	  else echo "chromium not installed and not root: browser tests will be skipped" >&2; fi; }
+
+## bench: ingest, index and query benchmarks; figures go to docs/benchmarks.md by hand
+bench: $(VENV)/.installed
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check src tests bench scripts
+	$(BIN)/ruff format --check src tests bench scripts
+
+## collection: rebuild the bundled collection's PDFs from their sources
+collection: $(VENV)/.installed
+	$(BIN)/python scripts/build_collection.py
+
+clean:
+	rm -rf $(VENV) $(DATA) test-artifacts

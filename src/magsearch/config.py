@@ -1,0 +1,65 @@
+"""Settings: where the data lives and the limits that keep ingest and search bounded.
+
+Every setting comes from an environment variable (MAGSEARCH_*) or the command line; defaults are sane
+for a 2-core machine.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    return int(raw) if raw and raw.strip().isdigit() else default
+
+
+def _env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    try:
+        return float(raw) if raw else default
+    except ValueError:
+        return default
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = field(default_factory=lambda: Path(os.environ.get("MAGSEARCH_DATA", "instance")))
+    # ingest: every file is parsed in its own process under these limits
+    parse_timeout: float = field(default_factory=lambda: _env_float("MAGSEARCH_PARSE_TIMEOUT", 60.0))
+    parse_memory_mb: int = field(default_factory=lambda: _env_int("MAGSEARCH_PARSE_MEMORY_MB", 1024))
+    workers: int = field(default_factory=lambda: _env_int("MAGSEARCH_WORKERS", os.cpu_count() or 1))
+    max_file_mb: int = field(default_factory=lambda: _env_int("MAGSEARCH_MAX_FILE_MB", 100))
+    max_pages: int = field(default_factory=lambda: _env_int("MAGSEARCH_MAX_PAGES", 5000))
+    # index
+    index_lock_timeout: float = field(
+        default_factory=lambda: _env_float("MAGSEARCH_INDEX_LOCK_TIMEOUT", 30.0)
+    )
+    # search
+    query_max_chars: int = 512
+    query_max_terms: int = 40
+    search_time_limit: float = field(
+        default_factory=lambda: _env_float("MAGSEARCH_SEARCH_TIME_LIMIT", 2.0)
+    )
+    wildcard_max_expansions: int = 200
+    # where tests and benchmarks find the shared corpus of real documents
+    corpus_dir: Path = field(
+        default_factory=lambda: Path(os.environ.get("MAGSEARCH_CORPUS", "../shared/corpus"))
+    )
+
+    @property
+    def objects_dir(self) -> Path:
+        return self.data_dir / "objects"
+
+    @property
+    def catalog_path(self) -> Path:
+        return self.data_dir / "catalog.sqlite3"
+
+    @property
+    def index_dir(self) -> Path:
+        return self.data_dir / "index"
+
+    def with_data_dir(self, path: str | os.PathLike[str]) -> Settings:
+        return replace(self, data_dir=Path(path))
