@@ -1,0 +1,515 @@
+"""The archive: the system of record.
+
+Originals are stored untouched, content-addressed by sha256 (``objects/ab/abcdef…``), written to a
+temporary file, fsynced and renamed into place. The catalog is SQLite (WAL, synchronous=FULL): documents,
+versions, passages, citations, identifiers and the ingest log. A version is recorded in one transaction
+after its original is durable, so there is never a catalog row without its original. Nothing is ever
+overwritten: a changed document gets a new version; a withdrawn one keeps its row and citation.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import sqlite3
+import tempfile
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from .errors import ArchiveError, NotFound
+from .models import Citation, Document, Kind, Passage, Version
+
+CATALOG_SCHEMA = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS documents (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    title TEXT NOT NULL,
+    date TEXT NOT NULL DEFAULT '',
+    court TEXT NOT NULL DEFAULT '',
+    jurisdiction TEXT NOT NULL DEFAULT '',
+    language TEXT NOT NULL DEFAULT '',
+    source_url TEXT NOT NULL DEFAULT '',
+    meta_json TEXT NOT NULL DEFAULT '{}',
+    current_version TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    withdrawn TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE IF NOT EXISTS versions (
+    sha256 TEXT PRIMARY KEY,
+    doc_id TEXT NOT NULL REFERENCES documents(id),
+    seq INTEGER NOT NULL,
+    media_type TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    filename TEXT NOT NULL,
+    ingested_at TEXT NOT NULL,
+    pages INTEGER,
+    warnings_json TEXT NOT NULL DEFAULT '[]',
+    indexed INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (doc_id, seq)
+);
+CREATE TABLE IF NOT EXISTS identifiers (
+    doc_id TEXT NOT NULL REFERENCES documents(id),
+    value TEXT NOT NULL,
+    family TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (doc_id, value)
+);
+CREATE INDEX IF NOT EXISTS identifiers_value ON identifiers(value);
+CREATE TABLE IF NOT EXISTS passages (
+    version TEXT NOT NULL REFERENCES versions(sha256),
+    seq INTEGER NOT NULL,
+    anchor TEXT NOT NULL,
+    label TEXT NOT NULL,
+    page INTEGER,
+    page_end INTEGER,
+    heading TEXT NOT NULL DEFAULT '',
+    text TEXT NOT NULL,
+    PRIMARY KEY (version, seq)
+);
+CREATE INDEX IF NOT EXISTS passages_anchor ON passages(version, anchor);
+CREATE TABLE IF NOT EXISTS citations (
+    version TEXT NOT NULL REFERENCES versions(sha256),
+    anchor TEXT NOT NULL,
+    raw TEXT NOT NULL,
+    normalized TEXT NOT NULL,
+    family TEXT NOT NULL,
+    start INTEGER NOT NULL,
+    end INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS citations_version ON citations(version);
+CREATE INDEX IF NOT EXISTS citations_normalized ON citations(normalized);
+CREATE TABLE IF NOT EXISTS ingest_log (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at TEXT NOT NULL,
+    path TEXT NOT NULL,
+    sha256 TEXT NOT NULL DEFAULT '',
+    status TEXT NOT NULL,
+    doc_id TEXT NOT NULL DEFAULT '',
+    version TEXT NOT NULL DEFAULT '',
+    error TEXT NOT NULL DEFAULT '',
+    warnings_json TEXT NOT NULL DEFAULT '[]'
+);
+"""
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def new_doc_id(sha256: str) -> str:
+    """A short, URL-safe, lower-case id derived from the first version's hash."""
+    raw = base64.b32encode(bytes.fromhex(sha256)[:8]).decode("ascii").rstrip("=").lower()
+    return "d" + raw[:11]
+
+
+@dataclass(frozen=True)
+class NewVersion:
+    """Everything the catalog records for one accepted original, in one transaction."""
+
+    doc_id: str
+    sha256: str
+    kind: str
+    title: str
+    media_type: str
+    size: int
+    filename: str
+    pages: int | None
+    warnings: tuple[str, ...]
+    date: str = ""
+    court: str = ""
+    jurisdiction: str = ""
+    language: str = ""
+    source_url: str = ""
+    meta: dict[str, Any] | None = None
+    identifiers: tuple[tuple[str, str], ...] = ()  # (normalized, family)
+    passages: tuple[Passage, ...] = ()
+    citations: tuple[Citation, ...] = ()
+
+
+@dataclass(frozen=True)
+class CitationLink:
+    """One edge of the citation graph, down to the passage."""
+
+    citing_doc: str
+    citing_title: str
+    citing_anchor: str
+    cited_doc: str
+    cited_title: str
+    normalized: str
+    raw: str
+
+
+class Archive:
+    """Originals by sha256 plus the SQLite catalog. Safe to share between threads."""
+
+    def __init__(self, data_dir: str | os.PathLike[str]) -> None:
+        self.root = Path(data_dir)
+        self.objects = self.root / "objects"
+        self.objects.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        self.db.executescript(_SCHEMA)  # idempotent; executescript manages its own transaction
+        with self._tx() as db:
+            db.execute(
+                "INSERT OR IGNORE INTO meta(key, value) VALUES ('catalog_schema', ?)",
+                (str(CATALOG_SCHEMA),),
+            )
+
+    # -- connections ---------------------------------------------------------------------------
+    @property
+    def db(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.root / "catalog.sqlite3", timeout=60, isolation_level=None)
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=FULL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            self._local.conn = conn
+        return conn
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        db = self.db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    # -- originals -----------------------------------------------------------------------------
+    def object_path(self, sha256: str) -> Path:
+        if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
+            raise NotFound(f"not a sha256: {sha256[:80]!r}")
+        return self.objects / sha256[:2] / sha256
+
+    def put_original(self, data: bytes, sha256: str | None = None) -> str:
+        """Store bytes durably under their sha256 (idempotent). Returns the sha256."""
+        digest = sha256 or sha256_bytes(data)
+        final = self.object_path(digest)
+        if final.exists() and final.stat().st_size == len(data):
+            return digest
+        final.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=final.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, final)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        dir_fd = os.open(final.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+        return digest
+
+    def read_original(self, sha256: str, *, verify: bool = True) -> bytes:
+        path = self.object_path(sha256)
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            raise ArchiveError(f"original {sha256} is missing from the archive") from None
+        if verify and sha256_bytes(data) != sha256:
+            raise ArchiveError(f"original {sha256} failed its fixity check (sha256 differs)")
+        return data
+
+    # -- recording versions --------------------------------------------------------------------
+    def record_version(self, nv: NewVersion) -> Version:
+        """Record a new version (and its document, when new) in one transaction."""
+        if not self.object_path(nv.sha256).exists():
+            raise ArchiveError(f"refusing to catalog {nv.sha256}: original not stored")
+        at = now_iso()
+        with self._tx() as db:
+            row = db.execute("SELECT MAX(seq) FROM versions WHERE doc_id=?", (nv.doc_id,)).fetchone()
+            seq = (row[0] or 0) + 1
+            doc_values = (
+                nv.kind, nv.title, nv.date, nv.court, nv.jurisdiction, nv.language,
+                nv.source_url, json.dumps(nv.meta or {}, ensure_ascii=False, sort_keys=True),
+                nv.sha256,
+            )  # fmt: skip
+            if seq == 1:
+                db.execute(
+                    "INSERT INTO documents(kind, title, date, court, jurisdiction, language, "
+                    "source_url, meta_json, current_version, id, created_at) "
+                    "VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                    (*doc_values, nv.doc_id, at),
+                )
+            else:
+                db.execute(
+                    "UPDATE documents SET kind=?, title=?, date=?, court=?, jurisdiction=?, "
+                    "language=?, source_url=?, meta_json=?, current_version=? WHERE id=?",
+                    (*doc_values, nv.doc_id),
+                )
+            db.execute(
+                "INSERT INTO versions(sha256, doc_id, seq, media_type, size, filename, ingested_at,"
+                " pages, warnings_json) VALUES (?,?,?,?,?,?,?,?,?)",
+                (
+                    nv.sha256, nv.doc_id, seq, nv.media_type, nv.size, nv.filename, at,
+                    nv.pages, json.dumps(list(nv.warnings), ensure_ascii=False),
+                ),
+            )  # fmt: skip
+            db.execute("DELETE FROM identifiers WHERE doc_id=?", (nv.doc_id,))
+            db.executemany(
+                "INSERT OR IGNORE INTO identifiers(doc_id, value, family) VALUES (?,?,?)",
+                [(nv.doc_id, value, family) for value, family in nv.identifiers],
+            )
+            db.executemany(
+                "INSERT INTO passages(version, seq, anchor, label, page, page_end, heading, text) "
+                "VALUES (?,?,?,?,?,?,?,?)",
+                [
+                    (nv.sha256, p.seq, p.anchor, p.label, p.page, p.page_end, p.heading, p.text)
+                    for p in nv.passages
+                ],
+            )
+            db.executemany(
+                "INSERT INTO citations(version, anchor, raw, normalized, family, start, end) "
+                "VALUES (?,?,?,?,?,?,?)",
+                [
+                    (nv.sha256, c.anchor, c.raw, c.normalized, c.family, c.start, c.end)
+                    for c in nv.citations
+                ],
+            )
+        return self.get_version(nv.sha256)
+
+    def mark_indexed(self, shas: Iterable[str]) -> None:
+        with self._tx() as db:
+            db.executemany("UPDATE versions SET indexed=1 WHERE sha256=?", [(s,) for s in shas])
+
+    def unindexed_documents(self) -> list[str]:
+        """Documents whose current version is not yet in the index (after a crash, say)."""
+        rows = self.db.execute(
+            "SELECT d.id FROM documents d JOIN versions v ON v.sha256 = d.current_version "
+            "WHERE v.indexed = 0 ORDER BY d.id"
+        ).fetchall()
+        return [r[0] for r in rows]
+
+    def mark_all_unindexed(self) -> None:
+        with self._tx() as db:
+            db.execute("UPDATE versions SET indexed=0")
+
+    def log(
+        self,
+        path: str,
+        status: str,
+        *,
+        sha256: str = "",
+        doc_id: str = "",
+        version: str = "",
+        error: str = "",
+        warnings: Iterable[str] = (),
+    ) -> None:
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO ingest_log(at, path, sha256, status, doc_id, version, error, "
+                "warnings_json) VALUES (?,?,?,?,?,?,?,?)",
+                (now_iso(), path, sha256, status, doc_id, version, error,
+                 json.dumps(list(warnings), ensure_ascii=False)),
+            )  # fmt: skip
+
+    def withdraw(self, doc_id: str, reason: str) -> None:
+        with self._tx() as db:
+            cur = db.execute(
+                "UPDATE documents SET withdrawn=? WHERE id=?", (reason or "withdrawn", doc_id)
+            )
+            if cur.rowcount == 0:
+                raise NotFound(f"no document {doc_id!r}")
+            db.execute("UPDATE versions SET indexed=0 WHERE doc_id=?", (doc_id,))
+
+    # -- reading -------------------------------------------------------------------------------
+    def find_version(self, sha256: str) -> Version | None:
+        row = self.db.execute("SELECT * FROM versions WHERE sha256=?", (sha256,)).fetchone()
+        return _version(row) if row else None
+
+    def get_version(self, sha256: str) -> Version:
+        v = self.find_version(sha256)
+        if v is None:
+            raise NotFound(f"no version {sha256[:80]!r}")
+        return v
+
+    def versions(self, doc_id: str) -> list[Version]:
+        rows = self.db.execute(
+            "SELECT * FROM versions WHERE doc_id=? ORDER BY seq", (doc_id,)
+        ).fetchall()
+        return [_version(r) for r in rows]
+
+    def find_document(self, doc_id: str) -> Document | None:
+        row = self.db.execute("SELECT * FROM documents WHERE id=?", (doc_id,)).fetchone()
+        if row is None:
+            return None
+        idents = self.db.execute(
+            "SELECT value FROM identifiers WHERE doc_id=? ORDER BY rowid", (doc_id,)
+        ).fetchall()
+        return _document(row, tuple(r[0] for r in idents))
+
+    def get_document(self, doc_id: str) -> Document:
+        doc = self.find_document(doc_id)
+        if doc is None:
+            raise NotFound(f"no document {doc_id[:80]!r}")
+        return doc
+
+    def documents(self, *, include_withdrawn: bool = False) -> list[Document]:
+        where = "" if include_withdrawn else "WHERE withdrawn = ''"
+        ids = [r[0] for r in self.db.execute(f"SELECT id FROM documents {where} ORDER BY id")]
+        return [self.get_document(i) for i in ids]
+
+    def document_ids(self) -> list[str]:
+        return [r[0] for r in self.db.execute("SELECT id FROM documents ORDER BY id")]
+
+    def count_documents(self) -> int:
+        return int(self.db.execute("SELECT COUNT(*) FROM documents").fetchone()[0])
+
+    def doc_by_identifier(self, value: str) -> str | None:
+        row = self.db.execute(
+            "SELECT doc_id FROM identifiers WHERE value=? ORDER BY doc_id LIMIT 1", (value,)
+        ).fetchone()
+        return row[0] if row else None
+
+    def doc_by_source_url(self, url: str) -> str | None:
+        row = self.db.execute(
+            "SELECT id FROM documents WHERE source_url=? AND source_url != '' ORDER BY id LIMIT 1",
+            (url,),
+        ).fetchone()
+        return row[0] if row else None
+
+    def passages(self, version: str) -> list[Passage]:
+        rows = self.db.execute(
+            "SELECT * FROM passages WHERE version=? ORDER BY seq", (version,)
+        ).fetchall()
+        return [_passage(r) for r in rows]
+
+    def passages_by_anchor(self, version: str, anchors: Iterable[str]) -> dict[str, Passage]:
+        wanted = list(dict.fromkeys(anchors))
+        if not wanted:
+            return {}
+        marks = ",".join("?" * len(wanted))
+        rows = self.db.execute(
+            f"SELECT * FROM passages WHERE version=? AND anchor IN ({marks})", (version, *wanted)
+        ).fetchall()
+        return {r["anchor"]: _passage(r) for r in rows}
+
+    def version_with_anchor(self, doc_id: str, anchor: str) -> str | None:
+        """The newest version of a document that has this anchor (permalinks never break)."""
+        row = self.db.execute(
+            "SELECT v.sha256 FROM versions v JOIN passages p ON p.version = v.sha256 "
+            "WHERE v.doc_id=? AND p.anchor=? ORDER BY v.seq DESC LIMIT 1",
+            (doc_id, anchor),
+        ).fetchone()
+        return row[0] if row else None
+
+    def citations(self, version: str) -> list[Citation]:
+        rows = self.db.execute(
+            "SELECT * FROM citations WHERE version=? ORDER BY rowid", (version,)
+        ).fetchall()
+        return [
+            Citation(r["raw"], r["normalized"], r["family"], r["start"], r["end"], r["anchor"])
+            for r in rows
+        ]
+
+    def cites(self, doc_id: str) -> list[CitationLink]:
+        """What this document's current version cites that is in the archive."""
+        return self._links("d.id = ?", doc_id)
+
+    def cited_by(self, doc_id: str) -> list[CitationLink]:
+        """Who cites this document (their current versions), down to the passage."""
+        return self._links("t.id = ?", doc_id)
+
+    def _links(self, where: str, doc_id: str) -> list[CitationLink]:
+        rows = self.db.execute(
+            "SELECT DISTINCT d.id AS citing, d.title AS citing_title, c.anchor, t.id AS cited, "
+            "t.title AS cited_title, c.normalized, c.raw "
+            "FROM citations c JOIN documents d ON d.current_version = c.version "
+            "JOIN identifiers i ON i.value = c.normalized JOIN documents t ON t.id = i.doc_id "
+            f"WHERE {where} AND t.id != d.id AND d.withdrawn = '' "
+            "ORDER BY d.id, c.rowid",
+            (doc_id,),
+        ).fetchall()
+        return [CitationLink(*tuple(r)) for r in rows]
+
+    def ingest_log(self, limit: int = 100) -> list[dict[str, Any]]:
+        rows = self.db.execute(
+            "SELECT * FROM ingest_log ORDER BY id DESC LIMIT ?", (limit,)
+        ).fetchall()
+        return [dict(r) for r in rows]
+
+    def verify(self) -> list[str]:
+        """Fixity and consistency: one line per problem (empty when all is well)."""
+        problems: list[str] = []
+        for row in self.db.execute("SELECT sha256, size FROM versions ORDER BY sha256"):
+            path = self.object_path(row[0])
+            if not path.exists():
+                problems.append(f"{row[0]}: original missing")
+            elif sha256_bytes(path.read_bytes()) != row[0]:
+                problems.append(f"{row[0]}: original changed (sha256 differs)")
+        return problems
+
+
+def _version(row: sqlite3.Row) -> Version:
+    return Version(
+        sha256=row["sha256"],
+        doc_id=row["doc_id"],
+        seq=row["seq"],
+        media_type=row["media_type"],
+        size=row["size"],
+        filename=row["filename"],
+        ingested_at=row["ingested_at"],
+        pages=row["pages"],
+        warnings=tuple(json.loads(row["warnings_json"])),
+    )
+
+
+def _document(row: sqlite3.Row, identifiers: tuple[str, ...]) -> Document:
+    try:
+        kind = Kind(row["kind"])
+    except ValueError:
+        kind = Kind.OTHER
+    return Document(
+        id=row["id"],
+        kind=kind,
+        title=row["title"],
+        date=row["date"],
+        court=row["court"],
+        jurisdiction=row["jurisdiction"],
+        language=row["language"],
+        source_url=row["source_url"],
+        identifiers=identifiers,
+        meta=json.loads(row["meta_json"]),
+        current_version=row["current_version"],
+        created_at=row["created_at"],
+        withdrawn=row["withdrawn"],
+    )
+
+
+def _passage(row: sqlite3.Row) -> Passage:
+    return Passage(
+        seq=row["seq"],
+        anchor=row["anchor"],
+        label=row["label"],
+        text=row["text"],
+        page=row["page"],
+        page_end=row["page_end"],
+        heading=row["heading"],
+    )

@@ -1,0 +1,262 @@
+"""The command line: `magsearch [--data DIR] COMMAND`.
+
+Results go to stdout, errors to stderr (one line each). Exit codes: 0 success, 1 some input failed or
+a check found problems, 2 a usage error or a query that cannot be understood.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import click
+from tqdm import tqdm
+
+from .config import Settings
+from .errors import MagsearchError, NotFound, QueryError
+from .ingest.pipeline import FileResult, Ingester, find_files
+from .library import Library, open_library
+from .models import Kind
+
+
+def _lib(ctx: click.Context, **kw: Any) -> Library:
+    try:
+        return open_library(ctx.obj, **kw)
+    except MagsearchError as exc:
+        _die(str(exc), 1)
+
+
+def _die(message: str, code: int) -> None:  # type: ignore[misc]
+    click.echo(f"magsearch: {message}", err=True)
+    sys.exit(code)
+
+
+def _bar(total: int, desc: str) -> tqdm:
+    return tqdm(total=total, desc=desc, unit="file", file=sys.stderr, disable=not sys.stderr.isatty())
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--data",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="MAGSEARCH_DATA",
+    default="instance",
+    show_default=True,
+    help="The data directory: originals, catalog and index.",
+)
+@click.pass_context
+def cli(ctx: click.Context, data: Path) -> None:
+    """magsearch: a document archive and full-text search for rulings, legislation and articles."""
+    ctx.obj = Settings().with_data_dir(data)
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--kind", type=click.Choice([k.value for k in Kind]), help="Kind of every file (a sidecar wins).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per file on stdout.")
+@click.option("--if-empty", is_flag=True, help="Only when the archive holds no document yet.")
+@click.option("--workers", type=click.IntRange(1, 64), help="Parallel parse workers (default: one per core).")
+@click.option("--timeout", type=click.FloatRange(1, 3600), help="Seconds allowed to parse one file.")
+@click.pass_context
+def ingest(ctx: click.Context, paths: tuple[Path, ...], kind: str | None, as_json: bool,
+           if_empty: bool, workers: int | None, timeout: float | None) -> None:  # fmt: skip
+    """Archive and index files (PDF, HTML, plain text) and folders (recursively)."""
+    settings: Settings = ctx.obj
+    if workers:
+        settings = _replace(settings, workers=workers)
+    if timeout:
+        settings = _replace(settings, parse_timeout=timeout)
+    lib = _lib(ctx)
+    if if_empty and lib.archive.count_documents() > 0:
+        click.echo(f"archive already holds {lib.archive.count_documents()} documents; nothing to do")
+        return
+    files = find_files(paths)
+    counts: Counter[str] = Counter()
+    warned = 0
+    with _bar(len(files), "ingest") as bar:
+
+        def report(res: FileResult) -> None:
+            nonlocal warned
+            counts[res.status] += 1
+            warned += bool(res.warnings)
+            if res.status == "failed":
+                bar.write(f"failed: {res.path}: {res.error}", file=sys.stderr)
+            if as_json:
+                bar.write(json.dumps(res.as_json(), ensure_ascii=False), file=sys.stdout)
+            bar.update(1)
+
+        try:
+            Ingester(lib.archive, lib.index, settings, kind=kind or "").run(files, report)
+        except MagsearchError as exc:
+            _die(str(exc), 1)
+    summary = (
+        f"{counts['ingested']} ingested, {counts['new-version']} new versions, "
+        f"{counts['unchanged']} unchanged, {counts['failed']} failed, {warned} with warnings"
+    )
+    click.echo(summary, err=as_json)
+    sys.exit(1 if counts["failed"] else 0)
+
+
+def _replace(settings: Settings, **changes: Any) -> Settings:
+    from dataclasses import replace
+
+    return replace(settings, **changes)
+
+
+@cli.command()
+@click.argument("query", nargs=-1, required=True)
+@click.option("--json", "as_json", is_flag=True, help="The search service's JSON response.")
+@click.option("--limit", type=click.IntRange(1, 100), default=10, show_default=True)
+@click.option("--page", type=click.IntRange(1, 1000), default=1, show_default=True)
+@click.option("--sort", type=click.Choice(["relevance", "newest", "oldest"]), default="relevance")
+@click.option("--kind", "kinds", multiple=True, help="Only this kind (repeatable).")
+@click.option("--year", "years", multiple=True, help="Only this year (repeatable).")
+@click.pass_context
+def search(ctx: click.Context, query: tuple[str, ...], as_json: bool, limit: int, page: int,
+           sort: str, kinds: tuple[str, ...], years: tuple[str, ...]) -> None:  # fmt: skip
+    """Search the archive. QUERY uses the query language of docs/search.md."""
+    lib = _lib(ctx)
+    filters = {k: v for k, v in (("kind", kinds), ("year", years)) if v}
+    try:
+        res = lib.search.search(" ".join(query), filters=filters, sort=sort, page=page, per_page=limit)
+    except QueryError as exc:
+        _die(str(exc), 2)
+    if as_json:
+        click.echo(json.dumps(res, ensure_ascii=False, indent=1))
+        return
+    if res["partial"]:
+        click.echo("note: the search ran out of time; results are partial", err=True)
+    click.echo(f"{res['total']} documents" + (f"  (did you mean: {res['suggestion']})" if res["suggestion"] else ""))
+    for n, hit in enumerate(res["hits"], start=(page - 1) * limit + 1):
+        click.echo(f"{n:>3}. {hit['title']}  [{hit['kind']}{', ' + hit['date'] if hit['date'] else ''}]  id={hit['id']}")
+        for p in hit["passages"][:1]:
+            where = p["label"] + (f", p. {p['page']}" if p["page"] and not p["anchor"].startswith("page-") else "")
+            click.echo(f"     {where}: {_plain(p['snippet'])}")
+
+
+def _plain(snippet: str) -> str:
+    import html
+    import re
+
+    return html.unescape(re.sub(r"</?mark[^>]*>", "*", snippet)).replace("\n", " ")
+
+
+@cli.command()
+@click.pass_context
+def reindex(ctx: click.Context) -> None:
+    """Rebuild the index from the archive (the index is derived; the archive is the record)."""
+    from .index.sync import rebuild
+
+    lib = _lib(ctx, sync=False)
+    with tqdm(total=lib.archive.count_documents(), desc="reindex", unit="doc", file=sys.stderr,
+              disable=not sys.stderr.isatty()) as bar:  # fmt: skip
+        try:
+            n = rebuild(lib.archive, lib.index, bar.update)
+        except MagsearchError as exc:
+            _die(str(exc), 1)
+    click.echo(f"reindexed {n} documents")
+
+
+@cli.command()
+@click.argument("doc_id")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def show(ctx: click.Context, doc_id: str, as_json: bool) -> None:
+    """A document: metadata, identifiers, versions, passages, what it cites and who cites it."""
+    from .views import document_view
+
+    lib = _lib(ctx)
+    try:
+        view = document_view(lib.archive, doc_id)
+    except NotFound as exc:
+        _die(str(exc), 1)
+    if as_json:
+        click.echo(json.dumps(view, ensure_ascii=False, indent=1))
+        return
+    d = view["document"]
+    click.echo(f"{d['title']}\n  id {d['id']}  kind {d['kind']}  date {d['date'] or '-'}")
+    for key in ("court", "jurisdiction", "source_url"):
+        if d.get(key):
+            click.echo(f"  {key}: {d[key]}")
+    click.echo(f"  citation: {view['citation']}")
+    click.echo(f"  identifiers: {', '.join(d['identifiers']) or '-'}")
+    for v in view["versions"]:
+        click.echo(f"  version {v['seq']}: {v['sha256']}  {v['ingested_at']}  {v['size']} bytes  {v['filename']}")
+    click.echo(f"  passages ({len(view['passages'])}):")
+    for p in view["passages"]:
+        click.echo(f"    #{p['anchor']:<14} {p['label']:<10} {' '.join(p['text'].split())[:70]}")
+    for title, links in (("cites", view["cites"]), ("cited by", view["cited_by"])):
+        click.echo(f"  {title} ({len(links)}):")
+        for link in links:
+            click.echo(f"    {link['doc_id']} #{link['anchor']}  {link['title']}  ({link['normalized']})")
+
+
+@cli.command()
+@click.pass_context
+def check(ctx: click.Context) -> None:
+    """Fixity of every original, and the index against the catalog. Exit 1 on any problem."""
+    lib = _lib(ctx, sync=False)
+    problems = lib.archive.verify()
+    catalog = {d.id for d in lib.archive.documents()}
+    indexed = lib.index.doc_ids()
+    problems += [f"{d}: in the catalog, not in the index" for d in sorted(catalog - indexed)]
+    problems += [f"{d}: in the index, not in the catalog" for d in sorted(indexed - catalog)]
+    for line in problems:
+        click.echo(line, err=True)
+    click.echo(f"{len(catalog)} documents checked, {len(problems)} problems")
+    sys.exit(1 if problems else 0)
+
+
+@cli.command("log")
+@click.option("--limit", type=click.IntRange(1, 100000), default=50, show_default=True)
+@click.option("--failed", is_flag=True, help="Only failures.")
+@click.pass_context
+def log_(ctx: click.Context, limit: int, failed: bool) -> None:
+    """The ingest log, newest first."""
+    lib = _lib(ctx, sync=False)
+    for row in lib.archive.ingest_log(limit):
+        if failed and row["status"] != "failed":
+            continue
+        extra = row["error"] or row["doc_id"]
+        click.echo(f"{row['at']}  {row['status']:<11}  {row['path']}  {extra}")
+
+
+@cli.command()
+@click.argument("doc_id")
+@click.option("--reason", required=True, help="Why, kept with the document's citation.")
+@click.pass_context
+def withdraw(ctx: click.Context, doc_id: str, reason: str) -> None:
+    """Withdraw a document: it leaves search, its page answers 410, its citation is kept."""
+    from .index.sync import index_documents
+
+    lib = _lib(ctx)
+    try:
+        lib.archive.withdraw(doc_id, reason)
+    except NotFound as exc:
+        _die(str(exc), 1)
+    index_documents(lib.archive, lib.index, [doc_id])
+    click.echo(f"withdrew {doc_id}")
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=int, default=5000, show_default=True)
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int) -> None:
+    """Serve the web interface (for production, run gunicorn on wsgi.py)."""
+    from .web import create_app
+
+    app = create_app(settings=ctx.obj)
+    click.echo(f"serving {ctx.obj.data_dir} on http://{host}:{port}/", err=True)
+    app.run(host=host, port=port, threaded=True)
+
+
+def main() -> None:
+    cli(prog_name="magsearch")
+
+
+if __name__ == "__main__":
+    main()

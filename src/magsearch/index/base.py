@@ -1,0 +1,85 @@
+"""The index backend interface. Whoosh lives behind it (index/whoosh.py), so another engine can too.
+
+The index holds two kinds of record for each document's current version:
+- a document record (title, identifiers, what it cites, full text, kind/court/jurisdiction/date):
+  ranking, boolean logic across the whole document, facets and totals are computed on these;
+- one record per passage (its text and what it cites): they name the page and paragraph a hit
+  came from and give the snippets.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from ..models import Document, Passage
+
+
+@dataclass(frozen=True)
+class IndexRecord:
+    """Everything the index needs about one document's current version."""
+
+    doc: Document
+    version: str
+    passages: tuple[Passage, ...]
+    cited: tuple[tuple[str, str], ...] = ()  # (passage anchor, normalised citation)
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    text: str = ""  # the query in the query language (identifiers already taken out)
+    identifiers: tuple[str, ...] = ()  # normalised identifiers typed in the query
+    filters: dict[str, tuple[str, ...]] = field(default_factory=dict)  # kind/court/jurisdiction/year
+    sort: str = "relevance"  # "relevance", "newest", "oldest"
+    page: int = 1
+    per_page: int = 10
+    passages_per_hit: int = 3
+    time_limit: float = 2.0
+    more_like: str = ""  # a document id: "more like this"
+
+
+@dataclass(frozen=True)
+class PassageHit:
+    anchor: str
+    score: float
+    terms: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DocHit:
+    doc_id: str
+    version: str
+    score: float
+    passages: tuple[PassageHit, ...] = ()
+
+
+@dataclass
+class SearchResult:
+    total: int
+    hits: list[DocHit]
+    facets: dict[str, dict[str, int]]
+    interpreted: str
+    partial: bool = False
+    terms: tuple[str, ...] = ()  # analysed body terms of the query, for highlighting
+    suggestion: str = ""
+    notes: list[str] = field(default_factory=list)
+
+
+class IndexBackend(Protocol):
+    schema_version: int
+
+    def write(self, records: list[IndexRecord], delete: list[str] = ()) -> None:  # type: ignore[assignment]
+        """Replace the given documents' records (and drop the `delete` ids) in one commit."""
+
+    def clear(self) -> None:
+        """Remove everything (before a rebuild)."""
+
+    def doc_ids(self) -> set[str]:
+        """The ids of the documents in the index."""
+
+    def search(self, request: SearchRequest) -> SearchResult: ...
+
+    def highlight(self, text: str, terms: tuple[str, ...], *, top: int = 2) -> str:
+        """Escaped HTML with <mark> around matched terms: safe to put in a page as it is."""
+
+    def close(self) -> None: ...

@@ -1,0 +1,87 @@
+"""What a worker does with one file's bytes: parse, find the structure, the citations and the metadata.
+
+Runs inside the isolated worker (see worker.py); pure apart from the parsers' own reading of bytes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .. import citations, legalmeta, structure
+from ..models import Citation, Kind, Passage
+from .registry import parse_bytes
+
+DOC_FIELDS = ("title", "date", "court", "jurisdiction", "language", "source_url")
+
+
+@dataclass(frozen=True)
+class Job:
+    path: str
+    data: bytes
+    sha256: str
+    kind: str = ""  # from --kind; the sidecar's kind wins
+    sidecar: dict[str, Any] = field(default_factory=dict)
+    max_pages: int = 5000
+
+
+@dataclass
+class Analysis:
+    media_type: str
+    kind: str
+    title: str
+    fields: dict[str, str]  # date, court, jurisdiction, language, source_url
+    meta: dict[str, Any]  # authors, publisher, case_name, short_title, respondent, ...
+    identifiers: list[tuple[str, str]]  # (normalized, family)
+    passages: list[Passage]
+    citations: list[Citation]
+    pages: int | None
+    warnings: list[str]
+
+
+def analyse(job: Job) -> Analysis:
+    parsed = parse_bytes(job.data, max_pages=job.max_pages)
+    kind = job.sidecar.get("kind") or job.kind or structure.guess_kind(parsed.blocks)
+    passages = structure.segment(parsed.blocks, kind)
+    found: list[Citation] = []
+    for p in passages:
+        found.extend(citations.find_citations(p.text, anchor=p.anchor))
+    meta = {**parsed.metadata, **legalmeta.extract(passages, kind, parsed.metadata)}
+    meta.update({k: v for k, v in job.sidecar.items() if k not in ("id", "kind")})
+    identifiers = _identifiers(meta.pop("identifiers", []), job.sidecar.get("identifiers"))
+    title = str(meta.pop("title", "") or "").strip() or _fallback_title(job.path, passages)
+    fields = {k: str(meta.pop(k, "") or "") for k in DOC_FIELDS if k != "title"}
+    warnings = list(parsed.warnings)
+    if not passages:
+        warnings.append("no text found: only the metadata is searchable")
+    return Analysis(
+        media_type=parsed.media_type,
+        kind=Kind(kind).value if kind in Kind._value2member_map_ else Kind.OTHER.value,
+        title=title[:500],
+        fields=fields,
+        meta={k: v for k, v in meta.items() if v not in ("", None, [], {})},
+        identifiers=identifiers,
+        passages=passages,
+        citations=found,
+        pages=parsed.pages,
+        warnings=warnings,
+    )
+
+
+def _identifiers(extracted: list[str], given: list[str] | None) -> list[tuple[str, str]]:
+    """The document's own identifiers: the sidecar's first (normalised when recognised), then found ones."""
+    out: dict[str, str] = {}
+    for raw in [*(given or []), *extracted]:
+        norm = citations.normalize(raw) or raw.strip()
+        if norm and norm not in out:
+            out[norm] = citations.family_of(norm) or ""
+    return list(out.items())
+
+
+def _fallback_title(path: str, passages: list[Passage]) -> str:
+    for p in passages[:3]:
+        line = p.text.strip().splitlines()[0] if p.text.strip() else ""
+        if 8 <= len(line) <= 200:
+            return line
+    name = path.rsplit("/", 1)[-1]
+    return name.rsplit(".", 1)[0] or name

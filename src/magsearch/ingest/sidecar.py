@@ -1,0 +1,94 @@
+"""Sidecar metadata: `<file>.meta.json` beside a file supplies or overrides its metadata.
+
+An invalid sidecar fails its file with a message naming the field and the problem.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from ..errors import IngestError
+from ..models import SIDECAR_FIELDS, Kind
+
+SUFFIX = ".meta.json"
+ID_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+DATE_RE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+
+
+def sidecar_path(path: Path) -> Path:
+    return path.with_name(path.name + SUFFIX)
+
+
+def is_sidecar(path: Path) -> bool:
+    return path.name.endswith(SUFFIX)
+
+
+def load(path: Path) -> dict[str, Any]:
+    """The validated sidecar of `path`, or {} when there is none."""
+    side = sidecar_path(path)
+    if not side.exists():
+        return {}
+    try:
+        data = json.loads(side.read_bytes().decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        raise IngestError(f"sidecar {side.name}: not UTF-8") from None
+    except json.JSONDecodeError as exc:
+        raise IngestError(f"sidecar {side.name}: invalid JSON ({exc.msg} at line {exc.lineno})") from None
+    return validate(data, side.name)
+
+
+def validate(data: Any, name: str = "sidecar") -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise IngestError(f"sidecar {name}: must be a JSON object")
+    for key, value in data.items():
+        expected = SIDECAR_FIELDS.get(key)
+        if expected is None:
+            raise IngestError(f"sidecar {name}: unknown field {key!r}")
+        if not isinstance(value, expected):
+            kind = expected.__name__ if isinstance(expected, type) else "value"
+            raise IngestError(f"sidecar {name}: field {key!r} must be a {_noun(kind)}")
+        if isinstance(value, list) and not all(isinstance(v, str) and v.strip() for v in value):
+            raise IngestError(f"sidecar {name}: field {key!r} must be a list of non-empty strings")
+    _check(name, data)
+    return data
+
+
+def _noun(kind: str) -> str:
+    return {"str": "string", "list": "list of strings"}.get(kind, kind)
+
+
+def _check(name: str, data: dict[str, Any]) -> None:
+    if "id" in data and not ID_RE.match(data["id"]):
+        raise IngestError(
+            f"sidecar {name}: field 'id' must be 1-64 characters of a-z, 0-9, '.', '_' or '-' "
+            f"starting with a letter or digit (got {data['id'][:80]!r})"
+        )
+    if "kind" in data and data["kind"] not in {k.value for k in Kind}:
+        allowed = ", ".join(k.value for k in Kind)
+        raise IngestError(f"sidecar {name}: field 'kind' must be one of {allowed} (got {data['kind'][:40]!r})")
+    if "date" in data and not valid_date(data["date"]):
+        raise IngestError(
+            f"sidecar {name}: field 'date' must be an ISO date YYYY, YYYY-MM or YYYY-MM-DD "
+            f"(got {data['date'][:40]!r})"
+        )
+    url = data.get("source_url")
+    if url is not None and not re.match(r"^https?://[^\s]+$", url):
+        raise IngestError(f"sidecar {name}: field 'source_url' must be an http(s) URL")
+    if "title" in data and not data["title"].strip():
+        raise IngestError(f"sidecar {name}: field 'title' must not be empty")
+
+
+def valid_date(text: str) -> bool:
+    m = DATE_RE.match(text)
+    if not m:
+        return False
+    year, month, day = int(m[1]), int(m[2] or 1), int(m[3] or 1)
+    try:
+        date(year, month, day)
+    except ValueError:
+        return False
+    return True

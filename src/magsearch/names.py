@@ -1,0 +1,35 @@
+"""Name forms: Magnitsky, Magnitskiy, Magnitskii and Магнитский are one name to search.
+
+`fold(token)` maps a lower-cased token to the form the index keeps. It runs at index and at query
+time alike, so every spelling that folds to the same form finds the others:
+- Cyrillic is transliterated to Latin (a small GOST-like table);
+- Russian name endings written several ways in English collapse: -skiy/-skii/-skij/-sky -> -sky,
+  and a final -iy/-ii/-yi/-ij -> -y (Sergey/Sergei stay apart: they are different letters).
+"""
+
+from __future__ import annotations
+
+import re
+
+_CYRILLIC = dict(
+    zip(
+        "абвгдеёжзийклмнопрстуфхцчшщъыьэюя",
+        "a b v g d e e zh z i y k l m n o p r s t u f kh ts ch sh shch _ y _ e yu ya".split(),
+        strict=True,
+    )
+)
+_CYRILLIC["ъ"] = _CYRILLIC["ь"] = ""
+_ENDINGS = re.compile(r"(?:iy|ii|yi|ij|yy)$")
+
+
+def transliterate(token: str) -> str:
+    if not any("\u0400" <= ch <= "\u04ff" for ch in token):
+        return token
+    return "".join(_CYRILLIC.get(ch, ch) for ch in token)
+
+
+def fold(token: str) -> str:
+    token = transliterate(token)
+    if len(token) > 4 and token.isalpha():
+        token = _ENDINGS.sub("y", token)
+    return token
