@@ -24,6 +24,7 @@ Pure: no I/O. eyecite is imported on first use (it loads its reporter tables the
 
 from __future__ import annotations
 
+import logging
 import re
 from bisect import bisect_right
 from collections.abc import Callable
@@ -333,6 +334,7 @@ def _cases(text: str, whole: bool) -> list[_Hit]:
     from eyecite import get_citations
     from eyecite.models import FullCaseCitation, ShortCaseCitation
 
+    logging.getLogger("eyecite").setLevel(logging.ERROR)  # its overlap notices are not ours to print
     hits: list[_Hit] = []
     if not text.strip():
         return hits  # eyecite refuses empty text

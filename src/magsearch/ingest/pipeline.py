@@ -21,7 +21,7 @@ from ..errors import IngestError
 from ..index.base import IndexBackend
 from ..index.sync import index_documents, sync_pending
 from . import sidecar
-from .analyse import Analysis, Job, analyse
+from .analyse import Analysis, Job, analyse, warm_up
 from .worker import run_isolated
 
 SKIP_NAMES = {"README.md", "README.txt", ".gitignore", ".gitkeep"}
@@ -90,6 +90,7 @@ class Ingester:
     ) -> list[FileResult]:
         """Ingest files; on_result is called for each file once its outcome is final."""
         sync_pending(self.archive, self.backend)  # finish what an interrupted run left
+        warm_up()
         results: list[FileResult] = []
         waiting: list[FileResult] = []  # stored and cataloged, not yet committed to the index
         last_flush = time.monotonic()

@@ -1,0 +1,42 @@
+"""Shared fixtures: where the real-document corpus is, and fresh libraries in temporary folders."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from magsearch.config import Settings
+from magsearch.library import Library, open_library
+
+REPO = Path(__file__).resolve().parent.parent
+ARCHIVE = REPO / "archive"
+
+
+def corpus_root() -> Path:
+    """The shared corpus (env MAGSEARCH_CORPUS, default ../shared/corpus beside the repository)."""
+    raw = os.environ.get("MAGSEARCH_CORPUS")
+    return Path(raw) if raw else REPO.parent / "shared" / "corpus"
+
+
+@pytest.fixture(scope="session")
+def corpus() -> Path:
+    root = corpus_root()
+    if not (root / "MANIFEST.tsv").exists():
+        pytest.skip(f"the shared corpus is not at {root} (set MAGSEARCH_CORPUS to its folder)")
+    return root
+
+
+def make_settings(data_dir: Path, **changes: object) -> Settings:
+    from dataclasses import replace
+
+    return replace(Settings().with_data_dir(data_dir), **changes)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def library(tmp_path: Path) -> Iterator[Library]:
+    lib = open_library(make_settings(tmp_path / "data", workers=2, parse_timeout=60.0))
+    yield lib
+    lib.close()
