@@ -1,11 +1,73 @@
-"""Citations of archived documents, as people paste them.
+"""Citations of archived documents, as people paste them and as reference managers import them.
 
-`short_citation` is the one-line form shown beside every search hit.
+`short_citation` is the one-line form shown beside every search hit. `format_citation` gives the
+formal styles (Bluebook, OSCOLA) and the exports (BibTeX, RIS, CSL-JSON), for a whole document or
+pinpointed to one passage ("¶ 41" / "para 41"). `highwire_tags` gives the `citation_*` meta tags
+that Zotero and Google Scholar read from a document page. Pure: no I/O; URLs are passed in.
 """
 
 from __future__ import annotations
 
-from .models import Document, Kind
+import json
+import re
+from typing import Any
+
+from . import citations
+from .models import Document, Kind, Passage
+
+FORMATS = ("bluebook", "oscola", "bibtex", "ris", "csl-json")
+MEDIA_TYPES = {
+    "bluebook": "text/plain; charset=utf-8",
+    "oscola": "text/plain; charset=utf-8",
+    "bibtex": "application/x-bibtex; charset=utf-8",
+    "ris": "application/x-research-info-systems; charset=utf-8",
+    "csl-json": "application/vnd.citationstyles.csl+json; charset=utf-8",
+}
+EXTENSIONS = {"bibtex": "bib", "ris": "ris", "csl-json": "json", "bluebook": "txt", "oscola": "txt"}
+
+_MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+_BB_MONTHS = (
+    "Jan.",
+    "Feb.",
+    "Mar.",
+    "Apr.",
+    "May",
+    "June",
+    "July",
+    "Aug.",
+    "Sept.",
+    "Oct.",
+    "Nov.",
+    "Dec.",
+)
+_COURT_ABBR = {  # (Bluebook, OSCOLA)
+    "european court of human rights": ("Eur. Ct. H.R.", "ECtHR"),
+    "court of justice of the european union": ("CJEU", "CJEU"),
+    "supreme court of the united states": ("U.S.", "US Supreme Court"),
+}
+# anchor prefix -> (Bluebook pinpoint, OSCOLA pinpoint, CSL locator label)
+_PINS = {
+    "para": ("¶ {}", "para {}", "paragraph"),
+    "sec": ("§ {}", "s {}", "section"),
+    "art": ("art. {}", "art {}", "article"),
+    "reg": ("reg. {}", "reg {}", "section"),
+    "rule": ("r. {}", "r {}", "rule"),
+    "page": ("at {}", "{}", "page"),
+}
+_RAW_ANCHOR = re.compile(r"^([a-z]+)-([0-9][0-9a-z.]*)$")
 
 
 def short_citation(doc: Document) -> str:
@@ -13,7 +75,9 @@ def short_citation(doc: Document) -> str:
     if doc.kind is Kind.RULING:
         name = doc.meta.get("case_name") or doc.title
         nos = [i for i in doc.identifiers if "/" in i and i.replace("/", "").isdigit()]
-        number = f", nos. {' and '.join(nos)}" if len(nos) > 1 else (f", no. {nos[0]}" if nos else "")
+        number = (
+            f", nos. {' and '.join(nos)}" if len(nos) > 1 else (f", no. {nos[0]}" if nos else "")
+        )
         court = doc.court or doc.jurisdiction
         when = ", ".join(x for x in (court, doc.date) if x)
         return f"{name}{number}" + (f" ({when})" if when else "")
@@ -25,3 +89,289 @@ def short_citation(doc: Document) -> str:
     who = (", ".join(authors[:3]) + ", ") if authors else ""
     where = ", ".join(x for x in (doc.meta.get("publisher", ""), doc.date) if x)
     return f"{who}{doc.title}" + (f" ({where})" if where else "")
+
+
+# -- pinpoints -------------------------------------------------------------------------------------
+def pinpoint(passage: Passage | None, style: str) -> str:
+    """How a style writes a reference to one passage: Bluebook "¶ 41", OSCOLA "para 41"."""
+    if passage is None:
+        return ""
+    number, forms = _pin_parts(passage)
+    if forms is None:
+        return passage.label
+    return forms[0 if style == "bluebook" else 1].format(number)
+
+
+def anchor_label(anchor: str) -> str:
+    """A reader's label for a bare anchor ("para-12" -> "¶ 12"), when only the anchor is known."""
+    m = _RAW_ANCHOR.match(anchor)
+    if m and m[1] == "page":
+        return f"p. {m[2]}"
+    return _PINS[m[1]][0].format(m[2]) if m and m[1] in _PINS else anchor
+
+
+def _pin_parts(passage: Passage) -> tuple[str, tuple[str, str, str] | None]:
+    m = _RAW_ANCHOR.match(passage.anchor)
+    if m and m[1] in _PINS:
+        return m[2], _PINS[m[1]]
+    if passage.page:  # a fallback anchor: cite the page
+        return str(passage.page), _PINS["page"]
+    return "", None
+
+
+# -- the formal styles -----------------------------------------------------------------------------
+def _date_parts(date: str) -> list[int]:
+    return [int(x) for x in date.split("-")[:3] if x.isdigit()]
+
+
+def _bb_date(date: str) -> str:
+    parts = _date_parts(date)
+    if len(parts) == 3:
+        return f"{_BB_MONTHS[parts[1] - 1]} {parts[2]}, {parts[0]}"
+    if len(parts) == 2:
+        return f"{_BB_MONTHS[parts[1] - 1]} {parts[0]}"
+    return str(parts[0]) if parts else ""
+
+
+def _uk_date(date: str) -> str:
+    parts = _date_parts(date)
+    if len(parts) == 3:
+        return f"{parts[2]} {_MONTHS[parts[1] - 1]} {parts[0]}"
+    if len(parts) == 2:
+        return f"{_MONTHS[parts[1] - 1]} {parts[0]}"
+    return str(parts[0]) if parts else ""
+
+
+def _app_numbers(doc: Document) -> list[str]:
+    return [i for i in doc.identifiers if citations.family_of(i) == "echr-app"]
+
+
+def _court(doc: Document, style: str) -> str:
+    abbr = _COURT_ABBR.get(doc.court.lower())
+    if abbr:
+        return abbr[0 if style == "bluebook" else 1]
+    return doc.court or doc.jurisdiction
+
+
+def _no_dots(text: str) -> str:
+    """OSCOLA writes abbreviations without full stops: "Pub. L. 112-208" -> "Pub L 112-208"."""
+    return re.sub(r"(?<=[A-Za-z])\.", "", text)
+
+
+def _join(*parts: str) -> str:
+    return ", ".join(p for p in parts if p)
+
+
+def bluebook(doc: Document, passage: Passage | None = None, url: str = "") -> str:
+    pin = pinpoint(passage, "bluebook")
+    if doc.kind is Kind.RULING:
+        name = doc.meta.get("case_name") or doc.title
+        nos = _app_numbers(doc)
+        ident = (
+            f"App. No{'s' if len(nos) > 1 else ''}. {', '.join(nos)}"
+            if nos
+            else next(iter(doc.identifiers), "")
+        )
+        when = " ".join(x for x in (_court(doc, "bluebook"), _bb_date(doc.date)) if x)
+        return _join(name, ident, pin) + (f" ({when})" if when else "") + "."
+    if doc.kind is Kind.LEGISLATION:
+        name = doc.meta.get("short_title") or doc.title
+        ids = [i.replace("Pub. L. ", "Pub. L. No. ") for i in doc.identifiers[:2]]
+        if pin and ids:  # the section goes after the Public Law number, before the Statutes cite
+            ids.insert(1, pin)
+        elif pin:
+            ids.append(pin)
+        year = doc.date[:4] if doc.date[:4].isdigit() else ""
+        return _join(name, *ids) + (f" ({year})" if year and year not in name else "") + "."
+    authors = " & ".join(doc.meta.get("authors") or [])
+    publisher = doc.meta.get("publisher", "")
+    when = _bb_date(doc.date)
+    tail = f" ({when})" if when else ""
+    return _join(authors, doc.title, pin, publisher) + tail + (f", {url}" if url else "") + "."
+
+
+def oscola(doc: Document, passage: Passage | None = None, url: str = "") -> str:
+    pin = pinpoint(passage, "oscola")
+    if doc.kind is Kind.RULING:
+        name = (doc.meta.get("case_name") or doc.title).replace(" v. ", " v ")
+        nos = _app_numbers(doc)
+        ident = (
+            f"App no{'s' if len(nos) > 1 else ''} {' and '.join(nos)}"
+            if nos
+            else next(iter(doc.identifiers), "")
+        )
+        when = ", ".join(x for x in (_court(doc, "oscola"), _uk_date(doc.date)) if x)
+        head = " ".join(x for x in (name, ident, f"({when})" if when else "") if x)
+        return _join(head, pin)
+    if doc.kind is Kind.LEGISLATION:
+        name = doc.meta.get("short_title") or doc.title
+        return _join(name, *(_no_dots(i) for i in doc.identifiers[:2]), pin)
+    authors = " and ".join(doc.meta.get("authors") or [])
+    where = ", ".join(x for x in (doc.meta.get("publisher", ""), _uk_date(doc.date)) if x)
+    head = _join(authors, f"‘{doc.title}’") + (f" ({where})" if where else "")
+    return " ".join(x for x in (head, pin, f"<{url}>" if url else "") if x)
+
+
+# -- the exports -----------------------------------------------------------------------------------
+_BIBTEX_SPECIAL = {
+    "\\": r"\textbackslash{}",
+    "{": r"\{",
+    "}": r"\}",
+    "&": r"\&",
+    "%": r"\%",
+    "$": r"\$",
+    "#": r"\#",
+    "_": r"\_",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+}
+
+
+def _tex(text: str) -> str:
+    return "".join(_BIBTEX_SPECIAL.get(c, c) for c in " ".join(text.split()))
+
+
+def _authors(doc: Document) -> list[str]:
+    return [str(a) for a in doc.meta.get("authors") or []]
+
+
+def bibtex(doc: Document, passage: Passage | None = None, url: str = "") -> str:
+    entry = {Kind.RULING: "jurisdiction", Kind.LEGISLATION: "legislation"}.get(doc.kind, "online")
+    fields: list[tuple[str, str]] = [("title", "{" + _tex(doc.title) + "}")]
+    if _authors(doc):
+        fields.append(("author", " and ".join("{" + _tex(a) + "}" for a in _authors(doc))))
+    elif doc.court:
+        fields.append(("institution", _tex(doc.court)))
+    if doc.date:
+        fields.append(("date", _tex(doc.date)))
+        fields.append(("year", _tex(doc.date[:4])))
+    if doc.identifiers:
+        fields.append(("number", _tex(", ".join(doc.identifiers))))
+    for key, value in (
+        ("publisher", doc.meta.get("publisher", "")),
+        ("type", doc.kind.value),
+        ("langid", doc.language),
+    ):
+        if value:
+            fields.append((key, _tex(str(value))))
+    if passage is not None:
+        fields.append(
+            (
+                "pages" if passage.anchor.startswith("page-") else "note",
+                _tex(pinpoint(passage, "bluebook")),
+            )
+        )
+    if url:
+        fields.append(("url", re.sub(r"[\s{}]", "", url)))
+    key = re.sub(r"[^A-Za-z0-9]+", "_", doc.id).strip("_") or "doc"
+    body = ",\n".join(f"  {k} = {{{v}}}" for k, v in fields)
+    return f"@{entry}{{{key},\n{body}\n}}\n"
+
+
+def ris(doc: Document, passage: Passage | None = None, url: str = "") -> str:
+    ty = {Kind.RULING: "CASE", Kind.LEGISLATION: "STAT", Kind.ARTICLE: "ELEC"}.get(doc.kind, "GEN")
+    rows: list[tuple[str, str]] = [("TY", ty), ("TI", doc.title)]
+    rows += [("AU", a) for a in _authors(doc)]
+    parts = _date_parts(doc.date)
+    if parts:
+        rows.append(("PY", str(parts[0])))
+        rows.append(
+            ("DA", "/".join(f"{p:02d}" if i else str(p) for i, p in enumerate(parts)) + "/")
+        )
+    publisher = doc.meta.get("publisher") or doc.court
+    if publisher:
+        rows.append(("PB", str(publisher)))
+    if doc.jurisdiction:
+        rows.append(("CY", doc.jurisdiction))
+    if doc.identifiers:
+        rows.append(("M1", ", ".join(doc.identifiers)))
+    if passage is not None:
+        if passage.page:
+            rows.append(("SP", str(passage.page)))
+        rows.append(("N1", f"Pinpoint: {pinpoint(passage, 'bluebook')}"))
+    if doc.language:
+        rows.append(("LA", doc.language))
+    if url:
+        rows.append(("UR", url))
+    rows.append(("ER", ""))
+    return "".join(f"{tag}  - {' '.join(value.split())}\n" for tag, value in rows)
+
+
+def csl_item(doc: Document, passage: Passage | None = None, url: str = "") -> dict[str, Any]:
+    kind = {Kind.RULING: "legal_case", Kind.LEGISLATION: "legislation"}.get(
+        doc.kind, "webpage" if doc.source_url else "document"
+    )
+    item: dict[str, Any] = {"id": doc.id, "type": kind, "title": doc.title}
+    if _authors(doc):
+        item["author"] = [{"literal": a} for a in _authors(doc)]
+    if doc.date and _date_parts(doc.date):
+        item["issued"] = {"date-parts": [_date_parts(doc.date)]}
+    if doc.court:
+        item["authority"] = doc.court
+    if doc.jurisdiction:
+        item["jurisdiction"] = doc.jurisdiction
+    if doc.identifiers:
+        item["number"] = ", ".join(doc.identifiers)
+    if doc.meta.get("publisher"):
+        item["publisher"] = str(doc.meta["publisher"])
+    if doc.language:
+        item["language"] = doc.language
+    if url:
+        item["URL"] = url
+    if passage is not None:
+        number, forms = _pin_parts(passage)
+        item["locator"] = number or passage.label
+        item["label"] = forms[2] if forms else "paragraph"
+    return item
+
+
+def csl_json(doc: Document, passage: Passage | None = None, url: str = "") -> str:
+    return json.dumps([csl_item(doc, passage, url)], ensure_ascii=False, indent=2) + "\n"
+
+
+_FORMATTERS = {
+    "bluebook": bluebook,
+    "oscola": oscola,
+    "bibtex": bibtex,
+    "ris": ris,
+    "csl-json": csl_json,
+}
+
+
+def format_citation(doc: Document, fmt: str, passage: Passage | None = None, url: str = "") -> str:
+    """The citation in one of FORMATS; `passage` pinpoints it, `url` is the permalink to give."""
+    try:
+        formatter = _FORMATTERS[fmt]
+    except KeyError:
+        raise ValueError(
+            f"unknown citation format {fmt!r} (use one of: {', '.join(FORMATS)})"
+        ) from None
+    return formatter(doc, passage, url)
+
+
+# -- meta tags -------------------------------------------------------------------------------------
+def highwire_tags(
+    doc: Document, *, html_url: str = "", pdf_url: str = "", pages: int | None = None
+) -> list[tuple[str, str]]:
+    """Highwire Press `citation_*` tags (name, content), as Zotero and Google Scholar read them."""
+    tags: list[tuple[str, str]] = [("citation_title", doc.title)]
+    authors = _authors(doc) or [x for x in (doc.court or doc.jurisdiction,) if x]
+    tags += [("citation_author", a) for a in authors]
+    parts = _date_parts(doc.date)
+    if parts:
+        when = "/".join(f"{p:02d}" if i else str(p) for i, p in enumerate(parts))
+        tags += [("citation_publication_date", when), ("citation_date", when)]
+    publisher = doc.meta.get("publisher") or doc.court
+    if publisher:
+        tags.append(("citation_publisher", str(publisher)))
+    if doc.language:
+        tags.append(("citation_language", doc.language))
+    for ident in doc.identifiers:
+        tags.append(("citation_technical_report_number", ident))
+    if pages:
+        tags += [("citation_firstpage", "1"), ("citation_lastpage", str(pages))]
+    if html_url:
+        tags += [("citation_abstract_html_url", html_url), ("citation_fulltext_html_url", html_url)]
+    if pdf_url:
+        tags.append(("citation_pdf_url", pdf_url))
+    return tags

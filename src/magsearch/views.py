@@ -7,7 +7,8 @@ from typing import Any
 
 from .archive import Archive, CitationLink
 from .cite import short_citation
-from .errors import NotFound
+from .errors import NotFound, Withdrawn
+from .models import Document, Passage, Version
 
 
 def document_view(archive: Archive, doc_id: str, version: str | None = None) -> dict[str, Any]:
@@ -42,3 +43,55 @@ def _link(link: CitationLink, *, outgoing: bool) -> dict[str, Any]:
         "normalized": link.normalized,
         "raw": link.raw,
     }
+
+
+# -- helpers for the web pages and feeds -----------------------------------------------------------
+def available_document(archive: Archive, doc_id: str) -> Document:
+    """The document, or NotFound; when withdrawn, Withdrawn (carrying the document, for its
+    citation)."""
+    doc = archive.get_document(doc_id)
+    if doc.withdrawn:
+        raise Withdrawn(f"document {doc_id!r} was withdrawn: {doc.withdrawn}", document=doc)
+    return doc
+
+
+def recent_documents(archive: Archive, limit: int = 50) -> list[Document]:
+    """The documents added last (withdrawn ones left out), newest first."""
+    rows = archive.db.execute(
+        "SELECT id FROM documents WHERE withdrawn = '' ORDER BY created_at DESC, id LIMIT ?",
+        (max(0, limit),),
+    ).fetchall()
+    return [archive.get_document(r[0]) for r in rows]
+
+
+def documents_by_id(archive: Archive, ids: list[str]) -> dict[str, Document]:
+    found = (archive.find_document(i) for i in dict.fromkeys(ids))
+    return {d.id: d for d in found if d is not None}
+
+
+def passage_at(archive: Archive, version: str, anchor: str) -> Passage:
+    """One passage of a version by its anchor, or NotFound."""
+    found = archive.passages_by_anchor(version, [anchor]).get(anchor)
+    if found is None:
+        raise NotFound(f"no passage {anchor[:80]!r} in version {version[:12]}")
+    return found
+
+
+def anchor_target(archive: Archive, doc_id: str, anchor: str) -> str | None:
+    """Where a permalink's anchor lives: None for the current version, else the newest version that
+    has it (permalinks never break); NotFound when no version ever had it."""
+    doc = available_document(archive, doc_id)
+    if archive.passages_by_anchor(doc.current_version, [anchor]):
+        return None
+    version = archive.version_with_anchor(doc_id, anchor)
+    if version is None:
+        raise NotFound(f"no passage {anchor[:80]!r} in any version of {doc_id!r}")
+    return version
+
+
+def version_of(archive: Archive, doc_id: str, version: str) -> Version:
+    """A version of this document (NotFound when the hash is unknown or belongs to another)."""
+    found = archive.find_version(version)
+    if found is None or found.doc_id != doc_id:
+        raise NotFound(f"document {doc_id!r} has no version {version[:80]!r}")
+    return found

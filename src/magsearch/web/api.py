@@ -1,0 +1,54 @@
+"""The JSON API: search, documents and their versions, and the OpenAPI document describing them.
+
+Errors are JSON too ({"status", "error", "message"}; a withdrawn document's 410 keeps its
+"citation"), with the statuses the OpenAPI document lists.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, jsonify, request, url_for
+
+from magsearch import views
+
+from . import openapi
+from .common import doc_url, library, search_params, valid_id, valid_version
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+
+@bp.get("/search")
+def search() -> Any:
+    params = search_params(request.args)
+    return jsonify(library().search.search(params.pop("q"), **params))
+
+
+@bp.get("/documents/<doc_id>")
+def document(doc_id: str) -> Any:
+    return jsonify(_document(valid_id(doc_id), None))
+
+
+@bp.get("/documents/<doc_id>/versions/<version>")
+def version(doc_id: str, version: str) -> Any:
+    return jsonify(_document(valid_id(doc_id), valid_version(version)))
+
+
+def _document(doc_id: str, version: str | None) -> dict[str, Any]:
+    lib = library()
+    views.available_document(lib.archive, doc_id)
+    view = views.document_view(lib.archive, doc_id, version)
+    view["links"] = {
+        "html": doc_url(doc_id, external=True),
+        "pinned": doc_url(doc_id, view["version"], external=True),
+        "original": url_for(
+            "documents.version_original", doc_id=doc_id, version=view["version"], _external=True
+        ),
+        "cite": url_for("documents.citation", doc_id=doc_id, _external=True),
+    }
+    return view
+
+
+@bp.get("/openapi.json")
+def openapi_document() -> Any:
+    return jsonify(openapi.document(request.url_root.rstrip("/")))

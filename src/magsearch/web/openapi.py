@@ -1,0 +1,285 @@
+"""The OpenAPI 3.1 document of the JSON API. Its schemas are JSON Schema 2020-12, and the tests
+validate real responses of the running app against them, so it says what the API does."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from magsearch.cite import FORMATS
+from magsearch.search import FILTER_FIELDS, MAX_PAGE, MAX_PER_PAGE, SORTS
+
+from .common import ANCHOR_RE, ID_RE, VERSION_RE
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _obj(
+    props: dict[str, Any], required: list[str] | None = None, closed: bool = True
+) -> dict[str, Any]:
+    schema: dict[str, Any] = {
+        "type": "object",
+        "properties": props,
+        "required": required or list(props),
+    }
+    if closed:
+        schema["additionalProperties"] = False
+    return schema
+
+
+_S = {"type": "string"}
+_INT = {"type": "integer"}
+_OPT_INT = {"type": ["integer", "null"]}
+_STRS = {"type": "array", "items": _S}
+_COUNTS = {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0}}
+
+SCHEMAS: dict[str, Any] = {
+    "Error": _obj(
+        {
+            "status": _INT,
+            "error": _S,
+            "message": _S,
+            "citation": {"type": "string", "description": "a withdrawn document's citation (410)"},
+            "reason": {"type": "string", "description": "why it was withdrawn (410)"},
+        },
+        ["status", "error", "message"],
+    ),
+    "HitPassage": _obj(
+        {
+            "anchor": _S,
+            "page": _OPT_INT,
+            "label": _S,
+            "heading": _S,
+            "snippet": {"type": "string", "description": "escaped HTML; only <mark> tags"},
+        }
+    ),
+    "Hit": _obj(
+        {
+            "id": _S,
+            "version": _S,
+            "title": _S,
+            "kind": _S,
+            "date": _S,
+            "court": _S,
+            "jurisdiction": _S,
+            "identifiers": _STRS,
+            "citation": _S,
+            "score": {"type": "number"},
+            "snippet": _S,
+            "passages": {"type": "array", "items": _ref("HitPassage")},
+        }
+    ),
+    "SearchResponse": _obj(
+        {
+            "query": _S,
+            "interpreted": _S,
+            "total": {"type": "integer", "minimum": 0},
+            "page": _INT,
+            "per_page": _INT,
+            "partial": {"type": "boolean"},
+            "suggestion": _S,
+            "notes": _STRS,
+            "facets": {
+                "type": "object",
+                "properties": {f: _COUNTS for f in FILTER_FIELDS},
+                "additionalProperties": _COUNTS,
+            },
+            "hits": {"type": "array", "items": _ref("Hit")},
+        }
+    ),
+    "Document": _obj(
+        {
+            "id": _S,
+            "kind": {"enum": ["ruling", "legislation", "article", "other"]},
+            "title": _S,
+            "date": _S,
+            "court": _S,
+            "jurisdiction": _S,
+            "language": _S,
+            "source_url": _S,
+            "identifiers": _STRS,
+            "meta": {"type": "object"},
+            "current_version": _S,
+            "created_at": _S,
+            "withdrawn": _S,
+        }
+    ),
+    "Version": _obj(
+        {
+            "sha256": {"type": "string", "pattern": VERSION_RE.pattern},
+            "doc_id": _S,
+            "seq": {"type": "integer", "minimum": 1},
+            "media_type": _S,
+            "size": _INT,
+            "filename": _S,
+            "ingested_at": _S,
+            "pages": _OPT_INT,
+            "warnings": _STRS,
+        }
+    ),
+    "Passage": _obj(
+        {
+            "seq": _INT,
+            "anchor": _S,
+            "label": _S,
+            "text": _S,
+            "page": _OPT_INT,
+            "page_end": _OPT_INT,
+            "heading": _S,
+        }
+    ),
+    "Citation": _obj(
+        {"raw": _S, "normalized": _S, "family": _S, "start": _INT, "end": _INT, "anchor": _S}
+    ),
+    "Link": _obj(
+        {
+            "doc_id": _S,
+            "title": _S,
+            "normalized": _S,
+            "raw": _S,
+            "anchor": {"type": "string", "description": "the citing passage's anchor"},
+        }
+    ),
+    "DocumentView": _obj(
+        {
+            "document": _ref("Document"),
+            "version": {"type": "string", "pattern": VERSION_RE.pattern},
+            "is_current": {"type": "boolean"},
+            "citation": _S,
+            "versions": {"type": "array", "items": _ref("Version"), "minItems": 1},
+            "passages": {"type": "array", "items": _ref("Passage")},
+            "citations": {"type": "array", "items": _ref("Citation")},
+            "cites": {"type": "array", "items": _ref("Link")},
+            "cited_by": {"type": "array", "items": _ref("Link")},
+            "links": _obj({"html": _S, "pinned": _S, "original": _S, "cite": _S}),
+        }
+    ),
+}
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": _ref("Error")}}}
+
+
+def _ok(description: str, schema: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": _ref(schema)}}}
+
+
+def _param(
+    name: str, where: str, schema: dict[str, Any], description: str, **kw: Any
+) -> dict[str, Any]:
+    return {"name": name, "in": where, "schema": schema, "description": description, **kw}
+
+
+_ID = _param(
+    "id", "path", {"type": "string", "pattern": ID_RE.pattern}, "the document id", required=True
+)
+_VERSION = _param(
+    "version",
+    "path",
+    {"type": "string", "pattern": VERSION_RE.pattern},
+    "a version: the sha256 of its original",
+    required=True,
+)
+_DOC_ERRORS = {
+    "404": _error("unknown document or version"),
+    "410": _error("withdrawn (the citation is kept)"),
+}
+
+
+def _search_params() -> list[dict[str, Any]]:
+    params = [
+        _param(
+            "q",
+            "query",
+            {"type": "string", "minLength": 1, "maxLength": 512},
+            'the query: words, "phrases", OR, -word, identifiers (32631/09, Pub. L. 112-208)',
+            required=True,
+        ),
+        _param("sort", "query", {"enum": list(SORTS), "default": "relevance"}, "order of hits"),
+        _param(
+            "page",
+            "query",
+            {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1},
+            "1-based page",
+        ),
+        _param(
+            "per_page",
+            "query",
+            {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": 10},
+            "hits per page",
+        ),
+    ]
+    for name in FILTER_FIELDS:
+        params.append(
+            _param(
+                name,
+                "query",
+                {"type": "array", "items": {"type": "string"}},
+                f"filter by {name} (repeat for several: any of them)",
+                style="form",
+                explode=True,
+            )
+        )
+    return params
+
+
+def document(server: str = "") -> dict[str, Any]:
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "magsearch API",
+            "version": "1",
+            "description": "Search and read an archive of rulings, legislation and articles. "
+            f"Citation formats at /d/{{id}}/cite: {', '.join(FORMATS)}. Anchors match "
+            f"{ANCHOR_RE.pattern}.",
+        },
+        "servers": [{"url": server or "/"}],
+        "paths": {
+            "/api/search": {
+                "get": {
+                    "operationId": "search",
+                    "summary": "Full-text search",
+                    "parameters": _search_params(),
+                    "responses": {
+                        "200": _ok("one page of hits, with facets", "SearchResponse"),
+                        "400": _error("a query or parameter that cannot be understood"),
+                        "503": _error("the index is busy; retry later"),
+                    },
+                }
+            },
+            "/api/documents/{id}": {
+                "get": {
+                    "operationId": "getDocument",
+                    "summary": "A document's current version",
+                    "parameters": [_ID],
+                    "responses": {"200": _ok("the document", "DocumentView"), **_DOC_ERRORS},
+                }
+            },
+            "/api/documents/{id}/versions/{version}": {
+                "get": {
+                    "operationId": "getDocumentVersion",
+                    "summary": "One fixed version of a document",
+                    "parameters": [_ID, _VERSION],
+                    "responses": {
+                        "200": _ok("the document as in that version", "DocumentView"),
+                        **_DOC_ERRORS,
+                    },
+                }
+            },
+            "/api/openapi.json": {
+                "get": {
+                    "operationId": "openapi",
+                    "summary": "This document",
+                    "responses": {
+                        "200": {
+                            "description": "OpenAPI 3.1",
+                            "content": {"application/json": {"schema": {"type": "object"}}},
+                        }
+                    },
+                }
+            },
+        },
+        "components": {"schemas": SCHEMAS},
+    }

@@ -1,0 +1,88 @@
+"""Home, search and the Atom feeds."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, render_template, request, url_for
+
+from magsearch import views
+from magsearch.archive import now_iso
+from magsearch.cite import short_citation
+
+from .common import doc_url, library, search_params, search_state
+
+bp = Blueprint("pages", __name__)
+FEED_SIZE = 50
+
+
+@bp.get("/")
+def home() -> str:
+    return _home(hint=False)
+
+
+@bp.get("/search")
+def search() -> Any:
+    """A search; with no words but some filters, browsing (every document of a kind, a year…)."""
+    params = search_params(request.args)
+    if not params["q"].strip() and not params["filters"]:
+        return _home(hint="q" in request.args)
+    result = library().search.search(params.pop("q"), **params)
+    state = search_state({"q": result["query"], **params})
+    return render_template("search.html", r=result, state=state)
+
+
+def _home(*, hint: bool) -> str:
+    lib = library()
+    recent = views.recent_documents(lib.archive, 20)
+    total = lib.archive.count_documents()
+    return render_template("home.html", recent=recent, total=total, hint=hint)
+
+
+@bp.get("/feed.atom")
+def feed() -> Any:
+    docs = views.recent_documents(library().archive, FEED_SIZE)
+    entries = [_entry(d, "") for d in docs]
+    return _atom("Recently added documents", entries, url_for("pages.feed", _external=True))
+
+
+@bp.get("/search.atom")
+def search_feed() -> Any:
+    params = search_params(request.args)
+    params["sort"] = request.args.get("sort") or "newest"
+    params["per_page"] = request.args.get("per_page") or str(FEED_SIZE)
+    lib = library()
+    result = lib.search.search(params.pop("q"), **params)
+    docs = views.documents_by_id(lib.archive, [h["id"] for h in result["hits"]])
+    entries = [_entry(docs[h["id"]], h["snippet"]) for h in result["hits"] if h["id"] in docs]
+    state = search_state({"q": result["query"], **params})
+    self_url = url_for("pages.search_feed", _external=True, **state)
+    return _atom(
+        f"Search: {result['query']}",
+        entries,
+        self_url,
+        url_for("pages.search", _external=True, **state),
+    )
+
+
+def _entry(doc: Any, snippet: str) -> dict[str, Any]:
+    return {
+        "doc": doc,
+        "url": doc_url(doc.id, external=True),
+        "citation": short_citation(doc),
+        "snippet": snippet,
+        "updated": doc.created_at or now_iso(),
+    }
+
+
+def _atom(title: str, entries: list[dict[str, Any]], self_url: str, alt_url: str = "") -> Any:
+    updated = max((e["updated"] for e in entries), default=now_iso())
+    body = render_template(
+        "feed.atom.xml",
+        title=title,
+        entries=entries,
+        self_url=self_url,
+        alt_url=alt_url or url_for("pages.home", _external=True),
+        updated=updated,
+    )
+    return body, 200, {"Content-Type": "application/atom+xml; charset=utf-8"}

@@ -1,0 +1,212 @@
+"""Formatted citations and exports (magsearch.cite): pure functions, real documents' metadata."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from magsearch import cite
+from magsearch.models import Document, Kind, Passage
+
+RULING = Document(
+    id="echr-magnitskiy-2019",
+    kind=Kind.RULING,
+    title="Magnitskiy and Others v. Russia",
+    date="2019-08-27",
+    court="European Court of Human Rights",
+    jurisdiction="Council of Europe",
+    language="en",
+    identifiers=("32631/09", "53799/12", "ECLI:CE:ECHR:2019:0827JUD003263109"),
+    meta={"case_name": "Magnitskiy and Others v. Russia"},
+)
+ACT = Document(
+    id="us-magnitsky-act-2012",
+    kind=Kind.LEGISLATION,
+    title="Sergei Magnitsky Rule of Law Accountability Act of 2012",
+    date="2012-12-14",
+    jurisdiction="United States",
+    identifiers=("Pub. L. 112-208", "126 Stat. 1496"),
+)
+SI = Document(
+    id="uk-ghr-sanctions-regulations-2020",
+    kind=Kind.LEGISLATION,
+    title="The Global Human Rights Sanctions Regulations 2020",
+    date="2020-07-06",
+    jurisdiction="United Kingdom",
+    identifiers=("S.I. 2020/680",),
+)
+ARTICLE = Document(
+    id="article-x",
+    kind=Kind.ARTICLE,
+    title="From Strasbourg to the statute books",
+    date="2026-03-10",
+    meta={"authors": ["Jane Doe", "Richard Roe"], "publisher": "magsearch sample collection"},
+)
+PARA = Passage(seq=40, anchor="para-31", label="§ 31", text="31. Turning to…", page=4)
+SEC = Passage(seq=5, anchor="sec-404", label="Sec. 404", text="SEC. 404…")
+PAGE = Passage(seq=2, anchor="page-2", label="p. 2", text="…", page=2)
+FALLBACK = Passage(seq=3, anchor="p-1a2b3c4d", label="¶ 3", text="…", page=7)
+URL = "https://archive.example/d/echr-magnitskiy-2019#para-31"
+
+
+def test_short_citation_is_kept() -> None:
+    assert cite.short_citation(RULING) == (
+        "Magnitskiy and Others v. Russia, nos. 32631/09 and 53799/12 "
+        "(European Court of Human Rights, 2019-08-27)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("doc", "passage", "expected"),
+    [
+        (
+            RULING,
+            None,
+            "Magnitskiy and Others v. Russia, App. Nos. 32631/09, 53799/12 "
+            "(Eur. Ct. H.R. Aug. 27, 2019).",
+        ),
+        (
+            RULING,
+            PARA,
+            "Magnitskiy and Others v. Russia, App. Nos. 32631/09, 53799/12, ¶ 31 "
+            "(Eur. Ct. H.R. Aug. 27, 2019).",
+        ),
+        (
+            ACT,
+            SEC,
+            "Sergei Magnitsky Rule of Law Accountability Act of 2012, Pub. L. No. 112-208, "
+            "§ 404, 126 Stat. 1496.",
+        ),
+        (SI, None, "The Global Human Rights Sanctions Regulations 2020, S.I. 2020/680."),
+        (
+            ARTICLE,
+            PAGE,
+            "Jane Doe & Richard Roe, From Strasbourg to the statute books, at 2, "
+            "magsearch sample collection (Mar. 10, 2026).",
+        ),
+    ],
+)
+def test_bluebook(doc: Document, passage: Passage | None, expected: str) -> None:
+    assert cite.bluebook(doc, passage) == expected
+
+
+@pytest.mark.parametrize(
+    ("doc", "passage", "expected"),
+    [
+        (
+            RULING,
+            PARA,
+            "Magnitskiy and Others v Russia App nos 32631/09 and 53799/12 "
+            "(ECtHR, 27 August 2019), para 31",
+        ),
+        (
+            ACT,
+            SEC,
+            "Sergei Magnitsky Rule of Law Accountability Act of 2012, Pub L 112-208, "
+            "126 Stat 1496, s 404",
+        ),
+        (SI, None, "The Global Human Rights Sanctions Regulations 2020, SI 2020/680"),
+        (
+            ARTICLE,
+            None,
+            "Jane Doe and Richard Roe, ‘From Strasbourg to the statute books’ "
+            "(magsearch sample collection, 10 March 2026)",
+        ),
+    ],
+)
+def test_oscola(doc: Document, passage: Passage | None, expected: str) -> None:
+    assert cite.oscola(doc, passage) == expected
+
+
+def test_article_citations_carry_the_permalink() -> None:
+    assert cite.bluebook(ARTICLE, None, URL).endswith(f", {URL}.")
+    assert cite.oscola(ARTICLE, None, URL).endswith(f"<{URL}>")
+
+
+def test_pinpoints_follow_the_anchor_not_the_label() -> None:
+    assert cite.pinpoint(PARA, "bluebook") == "¶ 31"
+    assert cite.pinpoint(PARA, "oscola") == "para 31"
+    assert cite.pinpoint(SEC, "oscola") == "s 404"
+    assert cite.pinpoint(FALLBACK, "bluebook") == "at 7"  # a fallback anchor cites its page
+    assert cite.pinpoint(Passage(1, "p-xyz", "¶ 1", "t"), "bluebook") == "¶ 1"
+    assert cite.pinpoint(None, "bluebook") == ""
+    assert cite.anchor_label("para-12") == "¶ 12"
+    assert cite.anchor_label("page-3") == "p. 3"
+    assert cite.anchor_label("p-1a2b") == "p-1a2b"
+
+
+def test_bibtex_escapes_and_pinpoints() -> None:
+    doc = Document(
+        id="x.y_z",
+        kind=Kind.ARTICLE,
+        title="Costs & 100% {braces} #1 under_score ~ ^",
+        meta={"authors": ["A \\ B"]},
+    )
+    out = cite.bibtex(doc, PARA, "https://h/d/x.y_z#para-31")
+    assert out.startswith("@online{x_y_z,\n")
+    assert r"Costs \& 100\% \{braces\} \#1 under\_score \textasciitilde{} \textasciicircum{}" in out
+    assert r"{A \textbackslash{} B}" in out
+    assert "note = {¶ 31}" in out
+    assert "url = {https://h/d/x.y_z#para-31}" in out
+    assert out.count("{") == out.count("}") + out.count(r"\{") - out.count(r"\}")
+    ruling = cite.bibtex(RULING)
+    assert ruling.startswith("@jurisdiction{echr_magnitskiy_2019,")
+    assert "institution = {European Court of Human Rights}" in ruling
+    assert "number = {32631/09, 53799/12, ECLI:CE:ECHR:2019:0827JUD003263109}" in ruling
+    assert cite.bibtex(ACT).startswith("@legislation{")
+
+
+def test_ris() -> None:
+    out = cite.ris(RULING, PARA, URL)
+    lines = out.splitlines()
+    assert lines[0] == "TY  - CASE" and lines[-1] == "ER  - "
+    assert "DA  - 2019/08/27/" in lines
+    assert "PB  - European Court of Human Rights" in lines
+    assert "SP  - 4" in lines and "N1  - Pinpoint: ¶ 31" in lines
+    assert f"UR  - {URL}" in lines
+    multiline = Document(id="m", kind=Kind.OTHER, title="two\nlines")
+    assert "TI  - two lines" in cite.ris(multiline).splitlines()
+    assert cite.ris(ARTICLE).splitlines().count("AU  - Jane Doe") == 1
+
+
+def test_csl_json() -> None:
+    [item] = json.loads(cite.csl_json(RULING, PARA, URL))
+    assert item["type"] == "legal_case"
+    assert item["issued"] == {"date-parts": [[2019, 8, 27]]}
+    assert item["authority"] == "European Court of Human Rights"
+    assert (item["locator"], item["label"]) == ("31", "paragraph")
+    assert item["URL"] == URL
+    [law] = json.loads(cite.csl_json(ACT, SEC))
+    assert (law["type"], law["locator"], law["label"]) == ("legislation", "404", "section")
+    [art] = json.loads(cite.csl_json(ARTICLE))
+    assert art["author"] == [{"literal": "Jane Doe"}, {"literal": "Richard Roe"}]
+
+
+def test_format_citation_dispatch() -> None:
+    for fmt in cite.FORMATS:
+        assert cite.format_citation(RULING, fmt, PARA, URL).strip()
+        assert fmt in cite.MEDIA_TYPES and fmt in cite.EXTENSIONS
+    with pytest.raises(ValueError, match="unknown citation format"):
+        cite.format_citation(RULING, "chicago")
+
+
+def test_highwire_tags() -> None:
+    tags = cite.highwire_tags(
+        RULING, html_url="https://h/d/r", pdf_url="https://h/d/r/v/x/original", pages=9
+    )
+    d: dict[str, list[str]] = {}
+    for name, content in tags:
+        d.setdefault(name, []).append(content)
+    assert d["citation_title"] == ["Magnitskiy and Others v. Russia"]
+    assert d["citation_author"] == ["European Court of Human Rights"]  # no person: the court
+    assert d["citation_publication_date"] == ["2019/08/27"]
+    assert d["citation_pdf_url"] == ["https://h/d/r/v/x/original"]
+    assert d["citation_lastpage"] == ["9"]
+    assert d["citation_language"] == ["en"]
+    art = dict(cite.highwire_tags(ARTICLE))
+    assert art["citation_publisher"] == "magsearch sample collection"
+    assert [c for n, c in cite.highwire_tags(ARTICLE) if n == "citation_author"] == [
+        "Jane Doe",
+        "Richard Roe",
+    ]

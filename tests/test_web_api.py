@@ -1,0 +1,153 @@
+"""The JSON API against its own OpenAPI document: real responses of the running app are validated
+against the schemas the document gives for their path and status."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from jsonschema import Draft202012Validator
+
+from magsearch.web import create_app
+from webfixtures import AMENDED_ID, HOSTILE_ID, RULING_ID, WITHDRAWN_ID, Sample, sample_archive
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory: pytest.TempPathFactory) -> Sample:
+    return sample_archive(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def app(sample: Sample) -> Iterator[Flask]:
+    app = create_app(sample.settings, {"TESTING": True})
+    yield app
+    app.extensions["magsearch"].close()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture(scope="module")
+def spec(app: Flask) -> dict[str, Any]:
+    r = app.test_client().get("/api/openapi.json")
+    assert r.status_code == 200 and r.mimetype == "application/json"
+    return r.json  # type: ignore[no-any-return]
+
+
+def check(spec: dict[str, Any], client: FlaskClient, path: str, url: str, status: int) -> Any:
+    """GET url, expect status, and validate the body against the spec's schema for path/status."""
+    r = client.get(url)
+    assert r.status_code == status, (url, r.status_code, r.data[:300])
+    assert r.mimetype == "application/json"
+    responses = spec["paths"][path]["get"]["responses"]
+    assert str(status) in responses, f"{path} answers {status}, which the OpenAPI document omits"
+    schema = responses[str(status)]["content"]["application/json"]["schema"]
+    validator = Draft202012Validator({**schema, "components": spec["components"]})
+    errors = sorted(validator.iter_errors(r.json), key=lambda e: list(e.path))
+    assert not errors, f"{url}: " + "; ".join(f"{list(e.path)}: {e.message}" for e in errors[:5])
+    return r.json
+
+
+def test_the_document_is_openapi_31_with_valid_schemas(spec: dict[str, Any]) -> None:
+    assert spec["openapi"] == "3.1.0"
+    assert spec["info"]["title"] and spec["info"]["version"]
+    for name, schema in spec["components"]["schemas"].items():
+        Draft202012Validator.check_schema(schema), name
+    for path, item in spec["paths"].items():
+        for method, op in item.items():
+            assert op["responses"] and op["operationId"], (path, method)
+            for p in op.get("parameters", []):
+                Draft202012Validator.check_schema(p["schema"])
+                if p["in"] == "path":
+                    assert "{" + p["name"] + "}" in path and p["required"] is True
+
+
+def test_every_api_route_is_documented_and_nothing_else(app: Flask, spec: dict[str, Any]) -> None:
+    routes = set()
+    for rule in app.url_map.iter_rules():
+        if rule.rule.startswith("/api/"):
+            routes.add(
+                re.sub(r"<(?:\w+:)?doc_id>", "{id}", rule.rule).replace("<version>", "{version}")
+            )
+            assert rule.methods and rule.methods - {"HEAD", "OPTIONS"} == {"GET"}
+    assert routes == set(spec["paths"])
+
+
+def test_search(spec: dict[str, Any], client: FlaskClient) -> None:
+    body = check(spec, client, "/api/search", "/api/search?q=medical+care", 200)
+    assert body["total"] >= 2 and body["hits"][0]["passages"]
+    assert set(body["facets"]) >= {"kind", "court", "jurisdiction", "year"}
+    filtered = check(
+        spec, client, "/api/search", "/api/search?q=magnitsky&kind=legislation&year=2012", 200
+    )
+    assert {h["kind"] for h in filtered["hits"]} == {"legislation"}
+    assert {h["date"][:4] for h in filtered["hits"]} == {"2012"}
+    ident = check(spec, client, "/api/search", "/api/search?q=Pub.+L.+112-208", 200)
+    assert ident["hits"][0]["id"] == "us-magnitsky-act-2012"
+    check(spec, client, "/api/search", "/api/search?q=zzzzqqqxxyy", 200)
+
+
+def test_search_parameters_behave_as_documented(spec: dict[str, Any], client: FlaskClient) -> None:
+    params = {p["name"]: p for p in spec["paths"]["/api/search"]["get"]["parameters"]}
+    assert params["q"]["required"] is True
+    check(spec, client, "/api/search", "/api/search", 400)
+    for name in ("page", "per_page"):
+        low, high = params[name]["schema"]["minimum"], params[name]["schema"]["maximum"]
+        for ok in (low, high):
+            body = check(spec, client, "/api/search", f"/api/search?q=magnitsky&{name}={ok}", 200)
+            assert body[name] == ok
+        for bad in (low - 1, high + 1, "x"):
+            check(spec, client, "/api/search", f"/api/search?q=magnitsky&{name}={bad}", 400)
+    for sort in params["sort"]["schema"]["enum"]:
+        check(spec, client, "/api/search", f"/api/search?q=magnitsky&sort={sort}", 200)
+    check(spec, client, "/api/search", "/api/search?q=magnitsky&sort=random", 400)
+    long_q = "a" * (params["q"]["schema"]["maxLength"] + 1)
+    check(spec, client, "/api/search", f"/api/search?q={long_q}", 400)
+
+
+def test_documents(spec: dict[str, Any], client: FlaskClient, sample: Sample) -> None:
+    path = "/api/documents/{id}"
+    ruling = check(spec, client, path, f"/api/documents/{RULING_ID}", 200)
+    assert ruling["is_current"] and ruling["document"]["id"] == RULING_ID
+    assert any(p["anchor"] == "para-31" for p in ruling["passages"])
+    assert ruling["cited_by"] and ruling["links"]["pinned"].endswith(ruling["version"])
+    amended = check(spec, client, path, f"/api/documents/{AMENDED_ID}", 200)
+    assert [v["sha256"] for v in amended["versions"]] == [
+        sample.first_version,
+        sample.second_version,
+    ]
+    check(spec, client, path, f"/api/documents/{HOSTILE_ID}", 200)
+    check(spec, client, path, "/api/documents/no-such-doc", 404)
+    check(spec, client, path, "/api/documents/..%2f..%2fetc", 404)
+    gone = check(spec, client, path, f"/api/documents/{WITHDRAWN_ID}", 410)
+    assert "quokka" in gone["citation"] and gone["reason"] == "superseded by a corrected note"
+
+
+def test_document_versions(spec: dict[str, Any], client: FlaskClient, sample: Sample) -> None:
+    path = "/api/documents/{id}/versions/{version}"
+    old = check(
+        spec, client, path, f"/api/documents/{AMENDED_ID}/versions/{sample.first_version}", 200
+    )
+    assert old["is_current"] is False and old["version"] == sample.first_version
+    assert any(p["anchor"] == "sec-1265" for p in old["passages"])
+    check(spec, client, path, f"/api/documents/{RULING_ID}/versions/{sample.first_version}", 404)
+    check(spec, client, path, f"/api/documents/{AMENDED_ID}/versions/{'f' * 64}", 404)
+    check(spec, client, path, f"/api/documents/{AMENDED_ID}/versions/nothex", 404)
+
+
+def test_openapi_describes_itself(spec: dict[str, Any], client: FlaskClient) -> None:
+    check(spec, client, "/api/openapi.json", "/api/openapi.json", 200)
+    assert spec["servers"] == [{"url": "http://localhost"}]
+
+
+def test_unknown_api_routes_and_methods_are_json(client: FlaskClient) -> None:
+    r = client.get("/api/nothing-here")
+    assert r.status_code == 404 and r.json["status"] == 404
+    r = client.delete(f"/api/documents/{RULING_ID}")
+    assert r.status_code == 405 and r.json["error"] == "Method not allowed"
