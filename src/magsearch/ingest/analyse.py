@@ -82,7 +82,7 @@ def _identifiers(extracted: list[str], given: list[str] | None) -> list[tuple[st
     for raw in [*(given or []), *extracted]:
         norm = citations.normalize(raw) or raw.strip()
         if norm and norm not in out:
-            out[norm] = citations.family_of(norm) or ""
+            out[norm] = legalmeta.family_of(norm) or ""
     return list(out.items())
 
 
