@@ -371,11 +371,117 @@ def test_pdf_blocks_from_a_generated_legal_page() -> None:
             [("para", "First sentence ends here."), ("para", "Second paragraph starts.")],
         ),
         (["人工智能技术", "可能不需要人类。"], [("para", "人工智能技术可能不需要人类。")]),
+        (  # enumerated items after a clause's end are paragraphs of their own
+            ["(a) right to life;", "(b) right not to be tortured; or", "(c) right to liberty."],
+            [
+                ("para", "(a) right to life;"),
+                ("para", "(b) right not to be tortured; or"),
+                ("para", "(c) right to liberty."),
+            ],
+        ),
+        (
+            ["within the meaning of paragraphs (a) and", "(b) of subsection 2 of the Act."],
+            [("para", "within the meaning of paragraphs (a) and (b) of subsection 2 of the Act.")],
+        ),
         (["ﬁnal ﬂow", ""], [("para", "final flow")]),
     ],
 )
 def test_page_blocks_rules(lines: list[str], expected: list[tuple[str, str]]) -> None:
     assert [(b.role, b.text) for b in page_blocks("\n".join(lines), 1)] == expected
+
+
+# (text, style, size, space before in mm, indent in mm): a page set as a statute is set
+SET_PAGE = [
+    ("A LONG TITLE OF AN ACT THAT IS SET", "B", 14, 0, 0),
+    ("OVER TWO LINES OF THE TITLE PAGE", "B", 14, 0, 0),
+    ("Citation and commencement", "B", 11, 4, 0),
+    ("1. These Regulations may be cited as the Example Regulations 2020.", "", 11, 3, 0),
+    (
+        "The first paragraph runs over three lines of text. Its first line ends a sentence.",
+        "",
+        11,
+        4,
+        0,
+    ),
+    ("The paragraph goes on after that, on a second line that is just as long as", "", 11, 0, 0),
+    ("the first one, and ends here.", "", 11, 0, 0),
+    ("A second paragraph, set apart by space, is one line only and ends here.", "", 11, 4, 0),
+    ("(a) right to life;", "", 11, 4, 7),
+    ("(b) right not to be subjected to torture; or", "", 11, 0, 7),
+    ("(c) right to be free from slavery.", "", 11, 0, 7),
+    ("1 A footnote in small type at the foot of the page.", "", 8, 6, 0),
+]
+
+
+def set_pdf(rows: list[tuple[str, str, float, float, float]]) -> bytes:
+    pdf = FPDF()
+    pdf.add_page()
+    for text, style, size, space, indent in rows:
+        pdf.ln(space)
+        pdf.set_font("helvetica", style, size)
+        pdf.set_x(pdf.l_margin + indent)
+        pdf.cell(h=6, text=text, new_x="LMARGIN", new_y="NEXT")
+    return bytes(pdf.output())
+
+
+def test_pdf_blocks_from_the_layout_of_a_page() -> None:
+    """Space, indentation and type tell paragraphs and headings apart where the text alone
+    cannot: a line ending a sentence inside a paragraph, a sentence-case heading in bold, a title
+    set on two lines, a footnote in small type."""
+    blocks = PdfParser().parse(set_pdf(SET_PAGE)).blocks
+    assert [(b.role, b.text) for b in blocks] == [
+        ("heading", "A LONG TITLE OF AN ACT THAT IS SET OVER TWO LINES OF THE TITLE PAGE"),
+        ("heading", "Citation and commencement"),
+        ("para", SET_PAGE[3][0]),
+        ("para", " ".join(row[0] for row in SET_PAGE[4:7])),
+        ("para", SET_PAGE[7][0]),
+        ("para", SET_PAGE[8][0]),
+        ("para", SET_PAGE[9][0]),
+        ("para", SET_PAGE[10][0]),
+        ("para", SET_PAGE[11][0]),
+    ]
+    assert [b.level for b in blocks if b.role == "heading"] == [1, 2]  # by type: larger first
+    # the same text without its layout: the old rules (a break after the first line's full stop)
+    text_only = page_blocks("\n".join(row[0] for row in SET_PAGE[4:7]), 1)
+    assert [b.text for b in text_only] == [SET_PAGE[4][0], " ".join(r[0] for r in SET_PAGE[5:7])]
+
+
+COLLECTION = [
+    "magnitskiy-v-russia",
+    "us-magnitsky-act-2012",
+    "canada-sergei-magnitsky-law-2017",
+    "uk-global-human-rights-sanctions-regulations-2020",
+    "russian-response-and-baltic-laws",
+]
+
+
+@pytest.mark.parametrize("stem", COLLECTION)
+def test_collection_pdf_blocks_follow_their_source(stem: str) -> None:
+    """archive/<stem>.pdf is built from scripts/collection/<stem>.md: every source block is one
+    Block (a heading where the source has one), or two at a page break (the structure step joins
+    them); nothing else, no "Page N of M"."""
+    import importlib.util
+
+    path = REPO / "scripts" / "build_collection.py"
+    spec = importlib.util.spec_from_file_location("build_collection", path)
+    assert spec and spec.loader
+    module = sys.modules.setdefault(spec.name, importlib.util.module_from_spec(spec))
+    spec.loader.exec_module(module)
+    source = [b for b in module.parse_source(REPO / "scripts" / "collection" / f"{stem}.md").blocks]
+    blocks = PdfParser().parse((REPO / "archive" / f"{stem}.pdf").read_bytes()).blocks
+    texts = [" ".join(b.text.split()) for b in blocks]
+    i = 0
+    for want in [b for b in source if b.kind != "pagebreak"]:
+        text = " ".join(want.text.split())
+        if texts[i] != text and blocks[i + 1].page == (blocks[i].page or 0) + 1:
+            assert f"{texts[i]} {texts[i + 1]}" == text  # the page break
+            i += 2
+            continue
+        assert texts[i] == text, (i, texts[i], text)
+        assert blocks[i].role == "heading" or want.kind != "heading", text
+        i += 1
+    assert i == len(blocks)
+    assert not any(re.search(r"Page \d+ of \d+", t) for t in texts)
 
 
 def test_page_ranges() -> None:

@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 import hashlib
+import importlib.util
+import json
 import os
 import re
+import sys
 from dataclasses import replace
+from functools import cache
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from magsearch.ingest.registry import parse_bytes
 from magsearch.models import Block, Passage
 from magsearch.structure import guess_kind, kind_scores, segment, strip_furniture
 
 REPO = Path(__file__).resolve().parents[1]
+ARCHIVE = REPO / "archive"
+SOURCES = REPO / "scripts" / "collection"
 CORPUS = Path(os.environ.get("MAGSEARCH_CORPUS", REPO.parent / "shared" / "corpus"))
 ANCHOR = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
@@ -537,3 +545,309 @@ def test_a_long_run_of_short_lines_is_split_into_passages() -> None:
     check_invariants(passages)
     assert 2 < len(passages) < 60
     assert "\n\n".join(p.text for p in passages) == "\n\n".join(b.text for b in blocks)
+
+
+# ------------------------------------------------------------------------------- the collection
+# The bundled PDFs are built from scripts/collection/*.md: the passages must read as the source.
+
+COLLECTION_PDFS = [
+    "magnitskiy-v-russia",
+    "us-magnitsky-act-2012",
+    "canada-sergei-magnitsky-law-2017",
+    "uk-global-human-rights-sanctions-regulations-2020",
+    "russian-response-and-baltic-laws",
+]
+FOOTER = re.compile(r"Page \d+ of \d+")
+
+
+def norm(text: str) -> str:
+    return " ".join(text.split())
+
+
+@cache
+def archive_passages(filename: str) -> list[Passage]:
+    meta = json.loads((ARCHIVE / f"{filename}.meta.json").read_text(encoding="utf-8"))
+    return segment(parse_bytes((ARCHIVE / filename).read_bytes()).blocks, meta["kind"])
+
+
+@cache
+def source_blocks(stem: str) -> list[Any]:
+    """The blocks of scripts/collection/<stem>.md as scripts/build_collection.py reads them."""
+    path = REPO / "scripts" / "build_collection.py"
+    spec = importlib.util.spec_from_file_location("build_collection", path)
+    assert spec and spec.loader
+    module = sys.modules.setdefault(spec.name, importlib.util.module_from_spec(spec))
+    spec.loader.exec_module(module)
+    return [b for b in module.parse_source(SOURCES / f"{stem}.md").blocks if b.kind != "pagebreak"]
+
+
+def paragraphs(p: Passage) -> list[str]:
+    return [norm(x) for x in p.text.split("\n\n")]
+
+
+def test_ruling_pdf_paragraphs_are_whole_across_page_breaks() -> None:
+    passages = archive_passages("magnitskiy-v-russia.pdf")
+    check_invariants(passages)
+    got = by_anchor(passages)
+    source = {
+        int(m[1]): norm(b.text)
+        for b in source_blocks("magnitskiy-v-russia")
+        if b.kind == "para" and (m := re.match(r"(\d+)\. ", b.text))
+    }
+    assert sorted(source) == list(range(1, 49))
+    assert [p.anchor for p in passages if p.anchor.startswith("para-")] == [
+        f"para-{n}" for n in range(1, 49)
+    ]
+    for n, text in source.items():  # one passage each, reading as the source, nothing else in it
+        assert norm(got[f"para-{n}"].text) == text, n
+    broken = got["para-33"]  # runs from page 4 to page 5, past the "Page 4 of 7" footer
+    assert "violation of Article 2 under its procedural limb." in broken.text
+    assert "\n" not in broken.text and (broken.page, broken.page_end) == (4, 5)
+    assert (got["para-23"].page, got["para-23"].page_end) == (3, 4)
+    assert (got["para-34"].page, got["para-34"].page_end) == (5, 5)
+    assert not any(FOOTER.search(p.text) for p in passages)
+    # headings: the whole path, down to the nearest one
+    assert got["para-7"].heading == "THE FACTS › I. THE CIRCUMSTANCES OF THE CASE"
+    assert got["para-8"].heading.endswith(
+        "CASE › A. The first applicant’s work and his allegations of fraud"
+    )
+    assert got["para-26"].heading == (
+        "THE LAW › II. ALLEGED VIOLATION OF ARTICLE 2 OF THE CONVENTION › B. Merits"
+        " › (a) The parties’ submissions"
+    )
+    assert got["para-28"].heading.endswith("B. Merits › (b) The Court’s assessment")
+    assert "(b) The Court’s assessment" not in got["para-27"].text
+
+
+@pytest.mark.parametrize("stem", COLLECTION_PDFS)
+def test_collection_pdf_passages_follow_their_source(stem: str) -> None:
+    """No text lost, none duplicated, no page furniture, a paragraph break where the source has
+    one and nowhere else (page passages may split a paragraph at their page break)."""
+    passages = archive_passages(f"{stem}.pdf")
+    check_invariants(passages)
+    texts = [norm(p.text) for p in passages]
+    paras = [x for p in passages for x in paragraphs(p)]
+    by_page = all(p.anchor.startswith("page-") for p in passages)
+    everything = " ".join(texts) + " " + " ".join(p.heading for p in passages)
+    for b in source_blocks(stem):
+        text = norm(b.text)
+        assert paras.count(text) <= 1, f"duplicated: {text}"
+        assert text in everything or (by_page and text in " ".join(texts)), f"lost: {text}"
+        if b.kind in ("para", "note") and not by_page:
+            assert text in paras, f"not a paragraph of its own: {text}"
+    source_paras = {norm(b.text) for b in source_blocks(stem)}
+    for p in passages:
+        assert not FOOTER.search(p.text), p.anchor
+        for para in paragraphs(p):  # every paragraph is a source block, or a run of title lines
+            assert (
+                para in source_paras
+                or by_page
+                or all(len(line) < 80 for line in p.text.split("\n\n"))
+            ), para
+
+
+def test_section_title_line_on_top_and_subsections_as_paragraphs() -> None:
+    got = by_anchor(archive_passages("us-magnitsky-act-2012.pdf"))
+    sec = got["sec-404"]
+    assert [x[:4] for x in paragraphs(sec)] == [
+        "SEC.", "(a) ", "(1) ", "(2) ", "(b) ", "(c) ", "(d) ", "(e) "
+    ]  # fmt: skip
+    assert paragraphs(sec)[0] == "SEC. 404. IDENTIFICATION OF RESPONSIBLE PERSONS."
+    assert paragraphs(got["sec-403"])[1:] == [
+        "This section defines the terms used in the title. In summary:",
+        *[x for x in paragraphs(got["sec-403"])[2:] if x[:3] in ("(a)", "(b)", "(c)")],
+    ]
+    for n in range(401, 407):
+        assert got[f"sec-{n}"].text.startswith(f"SEC. {n}. ")
+        assert (
+            got[f"sec-{n}"].heading
+            == "TITLE IV—SERGEI MAGNITSKY RULE OF LAW ACCOUNTABILITY ACT OF 2012"
+        )
+    html = by_anchor(archive_passages("us-global-magnitsky-act-2016.html"))
+    sanctions = paragraphs(html["sec-1263"])
+    assert sanctions[0] == "SEC. 1263. AUTHORIZATION OF IMPOSITION OF SANCTIONS."
+    assert [x[:3] for x in sanctions[1:]] == [
+        "(a)", "(1)", "(2)", "(3)", "(4)", "(b)", "(1)", "(2)", "(c)", "(d)", "(e)", "(f)", "(g)",
+        "(h)",
+    ]  # fmt: skip
+    canada = by_anchor(archive_passages("canada-sergei-magnitsky-law-2017.pdf"))
+    assert [x[:3] for x in paragraphs(canada["sec-4-2"])] == ["(2)", "(a)", "(b)", "(c)", "(d)"]
+    assert (canada["sec-4-1"].page, canada["sec-4-1"].page_end) == (1, 2)
+    assert "has occurred. Such orders" in canada["sec-4-1"].text  # joined over the page break
+
+
+def test_text_after_the_last_section_under_another_heading_is_its_own_passage() -> None:
+    act = archive_passages("us-global-magnitsky-act-2016.html")
+    got = by_anchor(act)
+    assert "editorial note" not in got["sec-1265"].text
+    assert norm(got["sec-1265"].text).endswith(
+        "consult the current text of the Code for the position today."
+    )
+    after = act[got["sec-1265"].seq + 1 :]
+    assert [p.heading for p in after] == ["Implementation and related instruments"] * 2
+    assert after[0].text.startswith("This part is an editorial note")
+    assert all(p.anchor.startswith("p-") for p in after)
+    for filename, last in [
+        ("us-executive-order-13818.html", "annex"),
+        ("eu-regulation-2020-1998.html", "annex"),
+    ]:
+        passages = archive_passages(filename)
+        annex = by_anchor(passages)[last]
+        assert "Editorial note" not in annex.text and "not part of the summary" not in annex.text
+        assert passages[-1].heading.split(" › ")[-1] == "Editorial note"
+        assert passages[-1].text.startswith("This note is not part of the summary")
+    canada = archive_passages("canada-sergei-magnitsky-law-2017.pdf")
+    got = by_anchor(canada)
+    assert "Financial institutions" not in got["sec-4-4"].text
+    notes = [p for p in canada if p.seq > got["sec-4-4"].seq]
+    assert [p.heading for p in notes[:2]] == [
+        "Duties to Determine and Disclose",
+        "Rights of Foreign Nationals",
+    ]
+    assert notes[0].text.startswith("Financial institutions and other entities")
+    assert (notes[1].page, notes[1].page_end) == (2, 3)  # joined over the page break
+
+
+def test_headings_are_kept_as_context_and_title_blocks_as_text() -> None:
+    uk = archive_passages("uk-global-human-rights-sanctions-regulations-2020.pdf")
+    got = by_anchor(uk)
+    assert [(a, got[a].heading) for a in ["sec-1", "sec-2", "sec-3", "sec-4"]] == [
+        ("sec-1", "PART 1 — General › Citation and commencement"),
+        ("sec-2", "PART 1 — General › Interpretation"),
+        ("sec-3", "PART 1 — General › Application outside the United Kingdom"),
+        ("sec-4", "PART 1 — General › Purposes"),
+    ]
+    assert got["sec-1"].text.startswith("1.—(1) These Regulations may be cited")
+    assert [x[:3] for x in paragraphs(got["sec-4"])] == ["4.—", "(a)", "(b)", "(c)", "(2)"]
+    assert any("2020 No. 680" in p.text for p in uk)  # the title block is searchable text
+    assert uk[-1].heading == "EDITORIAL NOTE" and "\n" not in uk[-1].text  # joined over pages 2-3
+    canada = by_anchor(archive_passages("canada-sergei-magnitsky-law-2017.pdf"))
+    assert [canada[a].heading for a in ["sec-1", "sec-2-1", "sec-4-1"]] == [
+        "Short Title",
+        "Interpretation",
+        "Orders and Regulations",
+    ]
+    regs = by_anchor(segment(corpus_blocks(CA_REGS), "legislation"))
+    assert regs["sec-1"].heading.endswith("› Listed foreign national")
+    assert regs["sec-1"].text.startswith("1 An individual whose name is listed in the schedule")
+
+
+def test_numbered_units_across_a_page_break_are_joined() -> None:
+    head = "Magnitskiy and Others v. Russia — Judgment"
+    broken = (
+        "2. The Court found that the investigation had not been effective, a violation of Article 2"
+    )
+    blocks = [
+        Block(head, page=1),
+        Block("1. " + LONG, page=1),
+        Block(broken, page=1),
+        Block("1See the Court's earlier case-law.", page=1),  # a footnote at the foot of page 1
+        Block("Page 1 of 3", page=1),
+        Block(head, page=2),
+        Block("under its procedural limb, as the hospi-", page=2),
+        Block("3. " + LONG + " The Court noted that the", page=2),
+        Block("Page 2 of 3", page=2),
+        Block(head, page=3),
+        Block("Applicant had not been heard. " + LONG, page=3),  # no number, a capital: joined
+        Block("4. " + LONG, page=3),
+    ]
+    got = by_anchor(segment(blocks, "ruling"))
+    assert got["para-2"].text == (
+        f"{broken} under its procedural limb, as the hospi-\n\n1See the Court's earlier case-law."
+    )
+    assert (got["para-2"].page, got["para-2"].page_end) == (1, 2)
+    assert (
+        got["para-3"].text
+        == f"3. {LONG} The Court noted that the Applicant had not been heard. {LONG}"
+    )
+    assert (got["para-3"].page, got["para-3"].page_end) == (2, 3)
+    assert (got["para-4"].page, got["para-4"].page_end) == (3, 3)
+    # words split by a hyphen at the page break are joined
+    hyphen = [Block("SEC. 1. SHORT TITLE.", "heading", 1), Block("The hospi-", page=1)]
+    hyphen += [Block("tal refused care.", page=2), Block("SEC. 2. SANCTIONS.", "heading", 2)]
+    assert by_anchor(segment(hyphen, "legislation"))["sec-1"].text.endswith(
+        "The hospital refused care."
+    )
+    # page passages keep to their pages
+    pages = [Block(LONG + " The Court", page=1), Block("then turned to the merits.", page=2)]
+    assert [p.text for p in segment(pages, "other")] == [pages[0].text, pages[1].text]
+
+
+def test_a_heading_after_the_sections_ends_the_section_but_a_subsection_heading_does_not() -> None:
+    blocks = [
+        Block("Example Accountability Act", "heading", level=1),
+        Block("Chapter 1—Sanctions", "heading", level=2),
+        Block("SEC. 1. SANCTIONS.", "heading", level=3),
+        Block(LONG),
+        Block("(a) In general", "heading", level=4),
+        Block("The President may impose sanctions on any person described in subsection (b)."),
+        Block("Summary", "heading", level=4),  # below the section's level: still its text
+        Block("The section is summarised here in one sentence of no legal force at all."),
+        Block("About this summary", "heading", level=2),
+        Block("This summary was written for the sample collection and is not the enacted text."),
+        Block("Annex", "heading", level=2),
+        Block("The annex lists the persons designated under section 1 of the Act."),
+        Block("Editorial note", "heading", level=2),
+        Block("This note is not part of the Act, nor of its annex, and has no legal force."),
+    ]
+    passages = segment(blocks, "legislation")
+    check_invariants(passages)
+    assert [(p.anchor, p.heading) for p in passages] == [
+        (passages[0].anchor, ""),
+        ("sec-1", "Chapter 1—Sanctions"),
+        (passages[2].anchor, "About this summary"),
+        ("annex", "Annex"),
+        (passages[4].anchor, "Editorial note"),
+    ]
+    assert passages[0].text == "Example Accountability Act"  # before the sections: text, as ever
+    assert "(a) In general" in passages[1].text and "no legal force at all" in passages[1].text
+    assert "sample collection" not in passages[1].text
+    assert "Editorial note" not in passages[3].text
+
+
+def test_preamble_heading_is_no_context_for_the_sections() -> None:
+    blocks = [
+        Block("TITLE I—EXECUTIVE ORDERS"),
+        Block("PREAMBLE"),
+        Block(LONG),
+        Block("Section 1. Blocking of property.", "heading", level=3),
+        Block(LONG),
+    ]
+    passages = segment(blocks, "legislation")
+    assert [(p.anchor, p.heading) for p in passages] == [
+        (f"p-{sha8(LONG)}", "TITLE I—EXECUTIVE ORDERS › PREAMBLE"),
+        ("sec-1", "TITLE I—EXECUTIVE ORDERS"),
+    ]
+
+
+def test_headings_replaced_before_any_text_are_kept_as_text() -> None:
+    blocks = [
+        Block("STATUTORY INSTRUMENTS", "heading", level=1),
+        Block("2020 No. 680", "heading", level=1),
+        Block("SANCTIONS", "heading", level=1),
+        Block(LONG),
+        Block("What Happened?", "heading", level=2),
+        Block(LONG + " Later."),
+    ]
+    passages = segment(blocks, "article")
+    check_invariants(passages)
+    assert passages[0].text == f"STATUTORY INSTRUMENTS\n\n2020 No. 680\n\n{LONG}"
+    assert passages[0].anchor == f"p-{sha8(LONG)}"  # anchored on its paragraph, as before
+    assert [p.heading for p in passages] == ["SANCTIONS", "SANCTIONS › What Happened?"]
+
+
+def test_a_line_repeated_on_two_pages_apart_is_no_running_head() -> None:
+    caption = "Ruben Diaz ) Docket No. 2019-06-0263"
+    head = "Diaz v. Create and Construct, LLC"
+    blocks = [
+        Block(f"{caption}\n{LONG}", page=1),
+        Block(f"{head}\n{LONG}", page=2),
+        Block(f"{head}\n{caption}\nCERTIFICATE OF SERVICE\n{LONG}", page=3),
+    ]
+    kept = "\n".join(b.text for b in strip_furniture(blocks))
+    assert kept.count(caption) == 2 and head not in kept  # the head runs on pages 2-3
+    path = CORPUS / "rulings" / "courtlistener__Diaz_v_Create_and_Construct_LLC.pdf"
+    if not path.is_file():
+        pytest.skip(f"corpus file {path} absent")
+    passages = segment(parse_bytes(path.read_bytes()).blocks, "ruling")
+    assert any(caption in p.text for p in passages if p.page == 1)

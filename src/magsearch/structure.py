@@ -17,6 +17,17 @@ Pure, no I/O.  ``segment(blocks, kind)``, ``guess_kind(blocks)`` (evidence: ``ki
 * anything else: ``p-`` + 8 hex of the sha1 of the whitespace-normalised lower-cased text of the
   paragraph (of its main block when short blocks were merged in); repeats get ``-2``, ``-3``.
   Label "¶ n" with n its ordinal among all passages (seq + 1).
+
+Text and context: a passage's blocks are joined with blank lines, so a section keeps its title
+line on top and its subsections "(a)", "(b)" as paragraphs.  ``heading`` is the path of headings
+above it; a heading that another replaced before anything came under it (a title block's
+"2020 No. 680") is kept as the first lines of the next paragraph, so no text is lost.  In PDFs a
+paragraph broken by a page break (mid-sentence, or going on in lower case) is one block for
+numbered paragraphs and sections (page .. page_end); page passages stay per page.  In
+legislation, once sections have begun, a parser's heading (HTML h1-h6, a PDF heading) that is no
+subsection heading ("(a) In general", or a level below the section's) ends the open section or
+schedule: an editorial note or "About this summary" after the last section is a passage of its
+own under that heading; a "Preamble" heading stops being context at the first section.
 """
 
 from __future__ import annotations
@@ -24,7 +35,6 @@ from __future__ import annotations
 import hashlib
 import itertools
 import re
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
@@ -104,19 +114,29 @@ def strip_furniture(blocks: list[Block]) -> list[Block]:
     """Drop running heads/feet and lone page numbers from the top and bottom lines of PDF pages.
 
     A short line (numbers ignored: "Page 3 of 20" = "Page 4 of 20") among a page's first or last
-    EDGE_LINES lines on at least half of the pages (two at least) is furniture; so is a lone page
-    number there ("3", "- 3 -", "Page 3", "3/20").  Documents of one page are left alone.
+    EDGE_LINES lines on at least half of the pages (two at least; two pages only if they follow
+    each other: a caption that a certificate of service repeats on page 3 is no running head) is
+    furniture; so is a lone page number there ("3", "- 3 -", "Page 3", "3/20").  Documents of
+    one page are left alone.
     """
     edges = _edge_lines(blocks)
     if len(edges) < 2:
         return list(blocks)
-    counts = Counter(k for v in edges.values() for k in {_furniture_key(t) for _, _, t in v})
+    seen: dict[str, set[int]] = {}
+    for page, v in edges.items():
+        for _, _, t in v:
+            seen.setdefault(_furniture_key(t), set()).add(page)
     threshold = max(2, (len(edges) + 1) // 2)
+
+    def repeated(key: str) -> bool:
+        pages = sorted(seen.get(key, ()))
+        return len(pages) >= threshold and (len(pages) > 2 or pages[1] == pages[0] + 1)
+
     edits: dict[tuple[int, int], str] = {}
     for bi, li, line in itertools.chain.from_iterable(edges.values()):
         if len(line) > 100:  # running heads are short; body text may repeat modulo numbers
             continue
-        if counts[_furniture_key(line)] >= threshold or _RE_PAGE_NO.match(line):
+        if repeated(_furniture_key(line)) or _RE_PAGE_NO.match(line):
             edits[(bi, li)] = ""
         elif _RE_STAR_PAGE.match(line):
             edits[(bi, li)] = _RE_STAR_PAGE.sub("", line)
@@ -126,6 +146,69 @@ def strip_furniture(blocks: list[Block]) -> list[Block]:
         text = "\n".join(line for line in kept if line.strip()).strip()
         if text:
             out.append(b if text == b.text else replace(b, text=text))
+    return out
+
+
+@dataclass(frozen=True)
+class _Span(Block):
+    """A paragraph of a PDF that runs over a page break, joined: on pages page..page_end."""
+
+    page_end: int | None = None
+
+
+_RE_UNIT_START = re.compile(  # what starts a new paragraph even without a sentence end before it
+    r"^(?:§\s*\d|\d{1,4}(?:\.\d{1,3})?[.)]?(?:\s|—|–)|\[\d{1,4}\]|\(\w{1,5}\)\s|[IVXLC]{1,7}\.\s|[A-Z]\.\s"
+    r"|(?:SEC(?:TION)?|Sec(?:tion)?|ARTICLE|Article|Art|REGULATION|Regulation|Reg)\.?\s*\d)"
+)
+_RE_CLOSED = re.compile(r"[.?!:;…][”\"’')\]]*$")
+
+
+def _last_page(b: Block) -> int | None:
+    return getattr(b, "page_end", None) or b.page
+
+
+def _runs_on(before: Block, after: Block) -> bool:
+    """Whether `after`, the first block of a page, carries on the paragraph `before` that ended
+    the previous page: it starts in lower case ("under its procedural limb."), or `before` stops
+    mid-sentence ("a violation of Article 2") and `after` starts no numbered unit or heading."""
+    if before.role != "para" or after.role != "para" or before.page is None or not after.page:
+        return False
+    if after.page != (_last_page(before) or 0) + 1:
+        return False
+    first = after.text.lstrip("“\"‘'([")[:1]
+    if first.islower():
+        return True
+    return (
+        len(before.text) >= 2 * SHORT
+        and not _RE_CLOSED.search(before.text)
+        and not _RE_UNIT_START.match(after.text)
+        and not _is_caps(after.text)
+    )
+
+
+_RE_FOOTNOTE = re.compile(r"^\d{1,3}[A-Z“\"(]")  # "2Unless otherwise indicated, ..."
+
+
+def _join_pages(blocks: list[Block]) -> list[Block]:
+    """PDF paragraphs broken by a page break (its running heads and page numbers already gone)
+    joined into one block that remembers both pages; footnotes at the foot of the first page
+    stay after it."""
+    out: list[Block] = []
+    for i, b in enumerate(blocks):
+        j = len(out) - 1
+        if i and blocks[i - 1].page != b.page:  # b opens a page: look past the footnotes
+            while j > 0 and len(out) - j <= 3 and _RE_FOOTNOTE.match(out[j].text):
+                j -= 1
+        before = out[j] if j >= 0 and i and blocks[i - 1].page != b.page else None
+        if before is not None and out[j].page == out[-1].page and _runs_on(before, b):
+            left, right = before.text.rstrip(), b.text.lstrip()
+            if left.endswith("-") and left[-2:-1].islower() and right[:1].islower():
+                text = left[:-1] + right  # "hospi-" + "tal"
+            else:
+                text = f"{left} {right}"
+            out[j] = _Span(text, "para", before.page, before.level, page_end=b.page)
+        else:
+            out.append(b)
     return out
 
 
@@ -141,40 +224,79 @@ class _Draft:
     def add(self, block: Block) -> None:
         self.parts.append(block.text)
         self.pages.extend([block.page] if block.page is not None else [])
+        if (end := getattr(block, "page_end", None)) is not None:
+            self.pages.append(end)
+
+
+_RE_PREAMBLE = re.compile(r"^(?:Preamble|PREAMBLE|Recitals|RECITALS|Préambule|PRÉAMBULE)\b")
 
 
 class _Headings:
     """The heading path; a heading of rank r replaces every entry of rank >= r."""
 
     def __init__(self) -> None:
-        self.stack: list[tuple[int, str]] = []
+        self.stack: list[tuple[int, Block]] = []
         self.kinds: dict[str, int] = {}
+        self.unused = 0  # how many headings at the top of the stack have nothing under them yet
 
-    def push(self, rank: int, text: str) -> None:
+    def push(self, rank: int, block: Block) -> list[Block]:
+        """Push a heading; returns the headings it replaces that had nothing under them (a title
+        block's "2020 No. 680"), which would otherwise be lost: the caller keeps them as text."""
         keep = next((k for k, (r, _) in enumerate(self.stack) if r >= rank), len(self.stack))
-        self.stack = [*self.stack[:keep], (rank, " ".join(text.split())[:200])]
+        first_unused = len(self.stack) - self.unused
+        orphans = [b for k, (_, b) in enumerate(self.stack) if k >= max(keep, first_unused)]
+        self.stack = [*self.stack[:keep], (rank, block)]
+        self.unused = max(0, keep - first_unused) + 1
+        return orphans
+
+    def leftover(self) -> list[Block]:
+        """At the end: the headings with nothing under them (kept as text, like orphans)."""
+        unused, self.unused = self.unused, 0
+        return [b for _, b in self.stack[len(self.stack) - unused :]] if unused else []
+
+    def end_preamble(self) -> list[Block]:
+        """The enacting text has begun: a "Preamble" heading (and what it holds) is no context.
+        Returns those of them with nothing under them, as push does."""
+        k = next((k for k, (_, b) in enumerate(self.stack) if _RE_PREAMBLE.match(b.text)), None)
+        if k is None:
+            return []
+        first_unused = len(self.stack) - self.unused
+        orphans = [b for n, (_, b) in enumerate(self.stack) if n >= max(k, first_unused)]
+        self.stack = self.stack[:k]
+        self.unused = max(0, k - first_unused)
+        return orphans
 
     def kind_rank(self, kind: str) -> int:
         """Title/Part/Chapter... ranked in order of first sight (UK: Part > Chapter)."""
         return self.kinds.setdefault(kind, len(self.kinds) + 1)
 
-    def path(self) -> str:
-        return " › ".join(text for _, text in self.stack)
+    def path(self, *, claim: bool = True) -> str:
+        """The path, for a passage: every heading on it now has something under it (claim)."""
+        self.unused = 0 if claim else self.unused
+        return " › ".join(" ".join(b.text.split())[:200] for _, b in self.stack)
 
 
 class _Builder:
     """Structured passages absorb what follows them; loose blocks are paragraphs of their own,
     except short ones (< SHORT), which wait and merge into the next paragraph; a run of them
-    reaching SHORT_RUN characters is a passage."""
+    reaching SHORT_RUN characters is a passage.  Headings that were replaced before anything
+    came under them (a title block) are carried into the next paragraph as its first lines."""
 
     def __init__(self) -> None:
         self.drafts: list[_Draft] = []
         self.current: _Draft | None = None
         self.pending: list[Block] = []
         self.pending_heading = ""
+        self.carried: list[Block] = []
+        self.carried_heading = ""
+
+    def carry(self, block: Block, heading: str) -> None:
+        self.carried_heading = heading if not self.carried else self.carried_heading
+        self.carried.append(block)
 
     def open(self, base: str, label: str, heading: str, block: Block) -> None:
         self._settle()
+        self._drop_carried()
         self.current = _Draft(base, label, heading)
         self.current.add(block)
         self.drafts.append(self.current)
@@ -200,9 +322,18 @@ class _Builder:
 
     def _new(self, heading: str, key: str) -> None:
         self.drafts.append(_Draft("", "", heading, key))
-        for b in self.pending:
+        for b in [*self.carried, *self.pending]:
             self.drafts[-1].add(b)
-        self.pending = []
+        self.pending, self.carried = [], []
+
+    def _drop_carried(self) -> None:
+        """Carried headings with no paragraph to go to (a section follows): a passage."""
+        if self.carried:
+            key = "\n".join(b.text for b in self.carried)
+            self.drafts.append(_Draft("", "", self.carried_heading, key))
+            for b in self.carried:
+                self.drafts[-1].add(b)
+            self.carried = []
 
     def _settle(self) -> None:
         """Short blocks with no paragraph after them in their section: to the previous passage
@@ -216,6 +347,7 @@ class _Builder:
 
     def finish(self) -> list[_Draft]:
         self._settle()
+        self._drop_carried()
         return self.drafts
 
 
@@ -282,10 +414,10 @@ def _para_number(b: Block) -> int | None:
 
 def _ruling_heading_rank(b: Block) -> int:
     """Role headings; capitals ("THE LAW" 1, "I. ALLEGED ..." 2); short enumerated titles."""
-    if b.role == "heading":
-        return b.level or 1
     text = b.text
     enum = next((rank for rx, rank in _RE_ENUMERATORS if rx.match(text)), 0)
+    if b.role == "heading":  # a PDF's heading has no level: rank it by its enumerator
+        return b.level or enum or 1
     if _is_caps(text):
         return enum or 1
     words = text.split(maxsplit=1)
@@ -326,9 +458,12 @@ def _walk(blocks: list[Block], rank_fn: RankFn, numbers: dict[int, int]) -> list
             build.open(f"para-{numbers[i]}", f"§ {numbers[i]}", heads.path(), b)
         elif rank := rank_fn(b):
             build.heading()
-            heads.push(rank, b.text)
+            for orphan in heads.push(rank, b):
+                build.carry(orphan, heads.path(claim=False))
         else:
             build.add(b, heads.path())
+    for orphan in heads.leftover():
+        build.carry(orphan, heads.path(claim=False))
     return build.finish()
 
 
@@ -431,25 +566,36 @@ class _Legislation:
         self.build, self.heads = _Builder(), _Headings()
         self.ca_sec: str | None = None  # open Canadian section whose "(k)" lines are passages
         self.in_schedule = False
+        self.sec_level: int | None = None  # heading level of the open section's first line
+        self.begun = False  # a section or schedule has been seen: headings are context now
 
     def run(self) -> list[_Draft]:
         for i, b in enumerate(self.blocks):
-            if self.in_schedule and not _definite_heading(b):
+            if self.in_schedule and not _definite_heading(b) and not self._closes_schedule(b):
                 self.build.add(b, self.heads.path())
             elif sched := _schedule_of(b):
-                self.ca_sec, self.in_schedule = None, True
-                self.heads.push(40, b.text)
+                self.ca_sec, self.in_schedule, self.begun = None, True, True
+                self.sec_level = b.level if b.role == "heading" else 0
+                self._keep(self.heads.push(b.level if b.role == "heading" else 40, b))
                 self.build.open(*sched, self.heads.path(), b)
             elif start := self._start(i):
-                self.ca_sec, self.in_schedule = start.canadian, False
+                self.ca_sec, self.in_schedule, self.begun = start.canadian, False, True
+                self.sec_level = b.level if b.role == "heading" else 0
+                self._keep(self.heads.end_preamble())
                 self.build.open(start.base, start.label, self.heads.path(), b)
             elif rank := self._heading_rank(i, b):
                 self.in_schedule = False
+                self.sec_level = None
                 self.build.heading()
-                self.heads.push(rank, b.text)
+                self._keep(self.heads.push(rank, b))
             else:
                 self.build.add(b, self.heads.path())
+        self._keep(self.heads.leftover())
         return self.build.finish()
+
+    def _keep(self, orphans: list[Block]) -> None:
+        for orphan in orphans:
+            self.build.carry(orphan, self.heads.path(claim=False))
 
     def _start(self, i: int) -> _Sec | None:
         b, ca = self.blocks[i], self.ca_sec
@@ -469,9 +615,27 @@ class _Legislation:
         if distance is None and caps:  # "RELATED PROVISIONS": ends the open section
             self.ca_sec = None
             return b.level or 40
+        if distance is None and self._closes_section(b):  # an editorial note after the last
+            self.ca_sec = None
+            return b.level or 40
         if distance is None:  # "(a) In general", a defined term...: text of the open section
             return 0
         return b.level or (60 if distance == 1 else 50)  # marginal note / group heading
+
+    def _closes_schedule(self, b: Block) -> bool:
+        """A heading of the schedule's own level or above ("## Annexes" < "# Editorial note")."""
+        level = self.sec_level
+        return b.role == "heading" and bool(b.level and level and b.level <= level)
+
+    def _closes_section(self, b: Block) -> bool:
+        """After the first section, a parser's heading that is no subsection heading: not
+        enumerated ("(a) In general") and, where levels are known, not below the open section's
+        own ("## SEC." < "# NOTE").  (Before it, a title stays a paragraph, as it always was.)"""
+        if not self.begun or b.role != "heading":
+            return False
+        if any(rx.match(b.text) for rx, _ in _RE_ENUMERATORS):
+            return False
+        return not (b.level and self.sec_level and b.level > self.sec_level)
 
     def _distance_to_start(self, i: int) -> int | None:
         """Blocks ahead to a section start, through at most one more heading-like line."""
@@ -511,7 +675,7 @@ def _segment_pages(blocks: list[Block], rank_fn: RankFn) -> list[_Draft]:
     for b in blocks:
         page = b.page or page
         if rank := rank_fn(b):
-            heads.push(rank, b.text)
+            heads.push(rank, b)
         if not drafts or drafts[-1].pages[-1] != page:
             drafts.append(_Draft(f"page-{page}", f"p. {page}", heads.path()))
         drafts[-1].add(replace(b, page=page))
@@ -522,13 +686,15 @@ def segment(blocks: list[Block], kind: str) -> list[Passage]:
     """Cut a document's blocks into passages; see the module docstring for the anchors."""
     prepared = _prepare(blocks)
     is_pdf = any(b.page is not None for b in prepared)
+    joined = prepared
     if is_pdf:
         prepared = strip_furniture(prepared)
+        joined = _join_pages(prepared)  # paragraphs whole for numbered units; pages stay apart
     drafts: list[_Draft] | None = None
-    if kind == "ruling" and (numbers := _numbered_paragraphs(prepared)):
-        drafts = _walk(prepared, _ruling_heading_rank, numbers)
+    if kind == "ruling" and (numbers := _numbered_paragraphs(joined)):
+        drafts = _walk(joined, _ruling_heading_rank, numbers)
     elif kind == "legislation":
-        blocks_ = prepared if is_pdf else _split_lines(prepared)
+        blocks_ = joined if is_pdf else _split_lines(prepared)
         secs = _find_sections(blocks_)
         drafts = _Legislation(blocks_, secs).run() if secs else None
     if drafts is None:

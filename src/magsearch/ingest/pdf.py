@@ -19,18 +19,33 @@ What it does with a file:
 
 How a page's text becomes Blocks (pypdf gives visual lines):
 - a page number alone on the first or last line ("7", "- 7 -", "Page 7 of 9") is dropped;
+- where each line starts on the page, its type size and whether it is all bold come from pypdf's
+  text visitor (same pass, no second extraction). From all pages: the body's type size, its line
+  spacing and the length of a full line. A line starts a new paragraph after clearly more space
+  than the line spacing, on a change of type (size or bold: a heading, a boxed note, footnotes),
+  or when it is indented after a line that ends a sentence or stops short (first-line indents).
+  When the document sets paragraphs apart that way (two such breaks at least), a line that follows
+  closely at the same margin carries on its paragraph even after a full stop; only a short line
+  that ends a sentence ends one there. Without usable geometry (rotated text, runs that do not add
+  up to the page's text, a list of equally spaced lines) the text rules below decide alone;
 - heading lines become their own Block with role "heading": numbered headings ("SEC. 401. SHORT
   TITLE.", "ARTICLE 3", "§ 10101. Definitions", "Part II Offences", "IV. DISCUSSION"), all-caps
   lines ("UNITED STATES TAX COURT"), and short Title-Case lines standing between paragraphs
-  ("Memorandum Opinion");
-- other lines are joined into paragraphs. A paragraph ends at a blank line, or after a line that
-  ends a sentence (``. ? ! :`` or CJK ``。``, not after "Mr." or "v.") when the next line starts
-  with a capital letter, a digit, an opening quote/bracket or a CJK character; a numbered paragraph
-  ("41. The Court ...", "[41] ...") always starts a new Block unless the line before ends in a
-  connecting word ("paragraph", "see", ",").
+  ("Memorandum Opinion"); with geometry also a run of one to three lines set apart and all bold
+  (or much larger than the body), such as "Citation and commencement" or a title wrapped over two
+  lines, which stays one heading. Headings without a level from their wording ("PART" 1, "SEC." 2)
+  get one from their type: the larger, then bold, types rank first;
+- other lines are joined into paragraphs. Where geometry does not decide, a paragraph ends at a
+  blank line, or after a line that ends a sentence (``. ? ! :`` or CJK ``。``, not after "Mr." or
+  "v.") when the next line starts with a capital letter, a digit, an opening quote/bracket or a
+  CJK character. In any case a numbered paragraph ("41. The Court ...", "[41] ...") always
+  starts a new Block unless the line before ends in a connecting word ("paragraph", "see", ",");
+  so does an enumerated item ("(a) ", "(2) ", "(iv) ") after a line that closes a clause
+  (". ; : —", "; or", "; and").
 - lines are joined with a space; "hospi-" + "tal" becomes "hospital"; CJK lines join without one;
   ligatures (U+FB00-FB06) are spelled out; soft hyphens and private-use characters (symbol-font
-  glyphs) are dropped.
+  glyphs) are dropped. A paragraph running over a page break is two Blocks (one per page): the
+  structure step joins them.
 """
 
 from __future__ import annotations
@@ -43,6 +58,7 @@ import warnings
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from pypdf import PasswordType, PdfReader, apply_configuration
@@ -484,56 +500,332 @@ _LIGATURES = str.maketrans(
 )
 
 
+_ENUMERATED = re.compile(r"^\((?:[a-z]{1,3}|[A-Z]{1,2}|\d{1,3}(?:\.\d{1,2})?)\)\s+\S")
+_CLAUSE_END = re.compile(r"(?:[.;:—–]|[;,]\s*(?:or|and))[”\"’')\]]*$")
+_BOLD_FONT = re.compile(r"bold|black|heavy|demi|semibold|,bd|-bd", re.I)
+
+
+@dataclass(frozen=True)
+class LinePos:
+    """Where an extracted line starts on its page (PDF points, y upwards) and how it is set."""
+
+    x: float
+    y: float
+    size: float  # font size as rendered
+    bold: bool  # every run of the line is set in a bold face
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """A document's body text: its size, line spacing, the usual length of a full line, and
+    whether its paragraphs are set apart by space or indentation (then geometry is trusted)."""
+
+    size: float
+    leading: float
+    full: int
+    spaced: bool
+
+
+def _start_of(cm: Any, tm: Any, size: Any) -> tuple[float, float, float] | None:
+    """(x, y, rendered size) of a text run, from pypdf's text and current matrices; None for
+    text that is not upright (rotated, mirrored) or matrices it cannot read."""
+    try:
+        a, b, c, d, e, f = (float(v) for v in tm[:6])
+        m_a, m_b, m_c, m_d, m_e, m_f = (float(v) for v in cm[:6])
+        xx, xy = a * m_a + b * m_c, a * m_b + b * m_d
+        yx, yy = c * m_a + d * m_c, c * m_b + d * m_d
+        if xx <= 0 or yy <= 0 or abs(xy) > 0.05 * xx or abs(yx) > 0.05 * yy:
+            return None
+        return e * m_a + f * m_c + m_e, e * m_b + f * m_d + m_f, abs(float(size)) * yy
+    except (TypeError, ValueError, IndexError):
+        return None
+
+
+def _is_bold(font: Any) -> bool:
+    try:
+        return bool(_BOLD_FONT.search(str(font.get("/BaseFont", "")))) if font else False
+    except Exception:  # noqa: BLE001 - a strange font dictionary is just not bold
+        return False
+
+
+class _Runs:
+    """pypdf visitor_text callback: the text runs of a page with where each starts."""
+
+    def __init__(self) -> None:
+        self.runs: list[tuple[str, tuple[float, float, float] | None, bool]] = []
+        self.bold: dict[int, bool] = {}  # by id of the font dictionary (alive during the page)
+
+    def __call__(self, text: Any, cm: Any, tm: Any, font: Any, size: Any) -> None:
+        if not isinstance(text, str) or not text:
+            return
+        start = _start_of(cm, tm, size) if not text.isspace() else None
+        bold = False
+        if start is not None:
+            if id(font) not in self.bold:
+                self.bold[id(font)] = _is_bold(font)
+            bold = self.bold[id(font)]
+        self.runs.append((text, start, bold))
+
+    def lines(self, text: str) -> list[LinePos | None] | None:
+        """Per line of `text` (split at "\\n"): where it starts, the size of most of its text, and
+        whether it is all bold (runs of one or two characters, like note marks, do not count);
+        None when the runs do not add up to the text pypdf returned (no geometry then)."""
+        if "".join(run for run, _, _ in self.runs) != text:
+            return None
+        lines = [_LineRuns()]
+        for run, start, is_bold in self.runs:
+            for k, piece in enumerate(run.split("\n")):
+                if k:
+                    lines.append(_LineRuns())
+                if piece.strip():
+                    lines[-1].add(len(piece.strip()), start if k == 0 else None, is_bold)
+        return [line.pos() for line in lines]
+
+
+class _LineRuns:
+    def __init__(self) -> None:
+        self.start: tuple[float, float, float] | None = None
+        self.seen = False
+        self.sizes: Counter[float] = Counter()
+        self.bold = [True, True, False]  # all runs, runs of 3+ characters, any run of 3+
+
+    def add(self, chars: int, start: tuple[float, float, float] | None, bold: bool) -> None:
+        if not self.seen:
+            self.start, self.seen = start, True
+        if start is not None:
+            self.sizes[start[2]] += chars
+        self.bold[0] = self.bold[0] and bold
+        if chars > 2:
+            self.bold[1:] = [self.bold[1] and bold, True]
+
+    def pos(self) -> LinePos | None:
+        if self.start is None or not self.sizes:
+            return None
+        bold = self.bold[1] if self.bold[2] else self.bold[0]
+        return LinePos(self.start[0], self.start[1], self.sizes.most_common(1)[0][0], bold)
+
+
+def _clean_text(text: str) -> str:
+    return _PRIVATE_USE.sub("", text.translate(_LIGATURES)).replace("\x00", "")
+
+
+def _page_lines(text: str) -> list[str]:
+    return _strip_page_numbers([" ".join(line.split()) for line in _clean_text(text).split("\n")])
+
+
+def _layout(pages: list[tuple[list[str], list[LinePos | None] | None]]) -> _Layout | None:
+    """The body text's layout from every page's lines, or None when geometry tells nothing."""
+    sizes: Counter[float] = Counter()
+    for lines, starts in pages:
+        for line, pos in zip(lines, starts or [None] * len(lines), strict=True):
+            if line and pos:
+                sizes[round(pos.size * 2) / 2] += 1
+    if not sizes:
+        return None
+    size = sizes.most_common(1)[0][0]
+    pairs: list[tuple[str, LinePos, LinePos]] = []
+    lengths: list[int] = []
+    for lines, starts in pages:
+        previous: tuple[str, LinePos | None] | None = None
+        for line, pos in zip(lines, starts or [None] * len(lines), strict=True):
+            if not line:
+                previous = None
+                continue
+            body = pos is not None and abs(pos.size - size) < 0.5
+            if body:
+                lengths.append(len(line))
+            if previous and previous[1] and body and pos:
+                pairs.append((previous[0], previous[1], pos))
+            previous = (line, pos if body else None)
+    gaps = [p.y - q.y for _, p, q in pairs if 0.6 * size < p.y - q.y < 3 * size]
+    if len(gaps) < 3:
+        return None
+    bins = Counter(round(gap) for gap in gaps)
+    common = min(bins, key=lambda gap: (-bins[gap], gap))  # the most common spacing, to 1 pt
+    near = [gap for gap in gaps if abs(gap - common) <= 0.5]
+    leading = sum(near) / len(near)
+    full = sorted(lengths)[int(len(lengths) * 0.9)]
+    layout = _Layout(size, leading, full, spaced=False)
+    breaks = sum(_transition(line, p, q, layout) is True for line, p, q in pairs)
+    return _Layout(size, leading, full, spaced=breaks >= 2)
+
+
+def _transition(
+    previous: str, before: LinePos | None, after: LinePos | None, layout: _Layout | None
+) -> bool | None:
+    """Whether the line at `after` starts a new paragraph (True), continues the one of the line
+    `previous` at `before` (False), or geometry cannot tell (None: the text rules decide)."""
+    if layout is None or before is None or after is None:
+        return None
+    gap = before.y - after.y
+    if gap < 0.5 * min(before.size, after.size):  # same line, a new column, out of order
+        return None
+    if abs(before.size - after.size) >= 0.5 or before.bold != after.bold:
+        return True
+    if gap > max(1.3 * layout.leading + 0.5, 1.5 * max(before.size, after.size)):
+        return True
+    if abs(after.size - layout.size) >= 0.5:  # tight lines of a title, a note, a footnote
+        return False if layout.spaced else None
+    ended = _ends_sentence(previous)
+    short = len(previous) < 0.7 * layout.full
+    if after.x - before.x > 0.6 * after.size:  # an indented first line
+        return True if ended or short else None
+    if not layout.spaced:
+        return None
+    return ended and short
+
+
+def _lone_line(previous: str, line: str, layout: _Layout | None) -> bool:
+    """A short line without final punctuation after a sentence's end, with a new paragraph
+    after it: a heading in the body's type ("Allegiance Health Management, Inc." is not one)."""
+    return (
+        layout is not None
+        and _ends_sentence(previous)
+        and len(line) < 0.7 * layout.full
+        and line[0].isupper()
+        and line[-1] not in ".,;:!?"
+    )
+
+
+def _styled_heading(group: list[str], starts: list[LinePos | None], layout: _Layout) -> bool:
+    """A run of at most three lines set apart from the body, all bold (or much larger), short
+    and not ending like a sentence part: "Citation and commencement", "(b) The Court's view"."""
+    text = " ".join(group)
+    if len(group) > 3 or len(text) > 200 or text[-1] in ",;" or _NUMBERED_PARA.match(text):
+        return False
+    if text[-1] in ".:!?" and len(text) > 60 and _heading_level(group[0], True) is None:
+        return False  # a bold sentence is emphasis, not a heading
+    return all(p is not None and (p.bold or p.size >= 1.3 * layout.size) for p in starts)
+
+
 def page_blocks(text: str, page: int | None = None) -> list[Block]:
     """Blocks of one page of extracted text (see the module docstring for the rules)."""
-    text = _PRIVATE_USE.sub("", text.translate(_LIGATURES)).replace("\x00", "")
-    lines = _strip_page_numbers([" ".join(line.split()) for line in text.split("\n")])
+    return [block for block, _ in _blocks(_page_lines(text), page, None, None)]
+
+
+_Style = tuple[float, bool]  # a heading's type: size (to half a point), bold
+
+
+def _blocks(
+    lines: list[str], page: int | None, starts: list[LinePos | None] | None, layout: _Layout | None
+) -> list[tuple[Block, _Style | None]]:
+    """The page's blocks, each heading with its type when geometry is known."""
+    if starts is None or len(starts) != len(lines) or layout is None:
+        starts, layout = [None] * len(lines), None
+    filled = [i for i, line in enumerate(lines) if line]
+    breaks: dict[int, bool | None] = {}
+    for p, i in zip(filled, filled[1:], strict=False):
+        breaks[i] = True if i - p > 1 else _transition(lines[p], starts[p], starts[i], layout)
+    for p, i, n in zip(filled, filled[1:], filled[2:], strict=False):  # a lone heading line
+        if breaks[i] is False and breaks[n] is True and _lone_line(lines[p], lines[i], layout):
+            breaks[i] = True
+    headings: dict[int, list[int]] = {}  # first line -> the lines of a styled heading
+    if layout is not None:
+        group: list[int] = []
+        for i in [*filled, -1]:
+            if group and (i < 0 or breaks.get(i) is not False):
+                if _styled_heading([lines[k] for k in group], [starts[k] for k in group], layout):
+                    headings[group[0]] = group
+                group = []
+            group.append(i)
     blocks: list[Block] = []
+    styles: list[_Style | None] = []
     current = ""
     boundary = True  # the previous line ended a paragraph (or we are at the top of the page)
+    skip: set[int] = set()
 
     def flush() -> None:
         nonlocal current
         if current:
             blocks.append(Block(current, "para", page))
+            styles.append(None)
             current = ""
 
-    for index, line in enumerate(lines):
-        if not line:
+    def heading(line: str, level: int, index: int) -> None:
+        nonlocal boundary
+        flush()
+        wrapped = breaks.get(index) is False and blocks and blocks[-1].role == "heading"
+        if wrapped and blocks[-1].page == page:  # a heading set on two lines
+            blocks[-1] = Block(f"{blocks[-1].text} {line}", "heading", page, blocks[-1].level)
+        else:
+            pos = starts[index]
+            blocks.append(Block(line, "heading", page, level))
+            styles.append((round(pos.size * 2) / 2, pos.bold) if pos else None)
+        boundary = True
+
+    for n, index in enumerate(filled):
+        if index in skip:
+            continue
+        line = lines[index]
+        if breaks.get(index) or (index > 0 and not lines[index - 1]):
             flush()
             boundary = True
+        if index in headings:
+            skip.update(headings[index])
+            level = _heading_level(line, True)
+            heading(" ".join(lines[k] for k in headings[index]), level or 0, index)
             continue
         level = _heading_level(line, boundary)
         if level is not None:
-            flush()
-            blocks.append(Block(line, "heading", page, level))
-            boundary = True
+            heading(line, level, index)
             continue
-        if current and _NUMBERED_PARA.match(line) and not _joins(current):
+        if current and (
+            (_NUMBERED_PARA.match(line) and not _joins(current))
+            or (_ENUMERATED.match(line) and _CLAUSE_END.search(current))
+        ):
             flush()
         current = _join(current, line) if current else line
-        following = next((x for x in lines[index + 1 :] if x), "")
-        boundary = _ends_sentence(line) and (not following or _starts_sentence(following))
+        nxt = filled[n + 1] if n + 1 < len(filled) else None
+        following = lines[nxt] if nxt is not None else ""
+        verdict = breaks.get(nxt) if nxt is not None else None
+        if verdict is None:
+            boundary = _ends_sentence(line) and (not following or _starts_sentence(following))
+        else:
+            boundary = verdict
         if boundary:
             flush()
     flush()
-    return blocks
+    return list(zip(blocks, styles, strict=True))
+
+
+def _levelled(
+    pages: list[list[tuple[Block, _Style | None]]], layout: _Layout | None
+) -> list[Block]:
+    """Headings without a level from their wording get one from their type: the larger (then
+    bold) types above the body text rank first, as the document's own outline does."""
+    body = (round(layout.size * 2) / 2, False) if layout else None
+    found = {s for page in pages for b, s in page if s and b.role == "heading" and s != body}
+    ranks = {s: n for n, s in enumerate(sorted(found, key=lambda s: (-s[0], not s[1])), 1)}
+    out: list[Block] = []
+    for page in pages:
+        for block, style in page:
+            if block.role == "heading" and not block.level and style in ranks:
+                block = Block(block.text, "heading", block.page, ranks[style])
+            out.append(block)
+    return out
 
 
 # --------------------------------------------------------------------------- the parser
+
+
+def _read_page(reader: PdfReader, number: int) -> tuple[str, list[LinePos | None] | None]:
+    """A page's text and, per line, where it starts (None if pypdf's runs do not add up)."""
+    runs = _Runs()
+    text = reader.pages[number - 1].extract_text(visitor_text=runs) or ""
+    return text, runs.lines(text)
 
 
 def _extract_pages(
     reader: PdfReader, count: int, notes: list[str]
 ) -> tuple[list[Block], list[int], list[int]]:
     """Blocks of every page, plus the pages with no text layer and with an unreadable one."""
-    blocks: list[Block] = []
+    pages: list[tuple[int, list[str], list[LinePos | None] | None]] = []
     empty: list[int] = []
     garbage: list[int] = []
     total = 0
     for number in range(1, count + 1):
         try:
-            text = reader.pages[number - 1].extract_text() or ""
+            text, starts = _read_page(reader, number)
         except MemoryError:
             raise
         except FileNotDecryptedError as exc:
@@ -551,8 +843,10 @@ def _extract_pages(
         if total > MAX_TEXT_CHARS:
             notes.append(f"text truncated: over {MAX_TEXT_CHARS} characters by page {number}")
             break
-        blocks.extend(page_blocks(text, number))
-    return blocks, empty, garbage
+        pages.append((number, _page_lines(text), starts))
+    layout = _layout([(lines, starts) for _, lines, starts in pages])
+    built = [_blocks(lines, number, starts, layout) for number, lines, starts in pages]
+    return _levelled(built, layout), empty, garbage
 
 
 class PdfParser:
