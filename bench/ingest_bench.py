@@ -50,8 +50,8 @@ def machine() -> str:
 
 def raw_extraction(files: list[Path]) -> tuple[float, int]:
     """pypdf extract_text on every page and bs4+lxml get_text: the floor the pipeline builds on."""
-    import pypdf  # noqa: TID251 - the benchmark measures the raw libraries on purpose
-    from bs4 import BeautifulSoup  # noqa: TID251
+    import pypdf
+    from bs4 import BeautifulSoup
 
     pages = 0
     start = time.perf_counter()

@@ -1,25 +1,34 @@
 """SearchService: what a lawyer types, what comes back. Used by the CLI and the web alike; no Flask.
 
-It validates and bounds the query, takes out identifiers (a typed "32631/09" or "Pub. L. 112-208" finds
-the document carrying it first, then the documents citing it), asks the index backend, and fills the
-hits from the archive: titles, citations, and snippets of the best passages with their anchors.
+It reads and bounds the query (index/querylang.py: the query language of docs/search.md, identifiers
+included: a typed "32631/09" or "Pub. L. 112-208" finds the document carrying it first, then the
+documents citing it), checks the filters, sort and page, asks the index backend, and fills the hits
+from the archive: titles, citations, and snippets of the best passages with their anchors.
+
+Every problem a user can cause is a QueryError with a one-line message; a query that was read in a
+particular way (an unbalanced quote closed, a stray operator taken as a word) says so in "notes",
+and "interpreted" shows the reading.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from . import citations
 from .archive import Archive
 from .cite import short_citation
 from .config import Settings
-from .errors import QueryError
-from .index.base import IndexBackend, SearchRequest
+from .errors import NotFound, QueryError
+from .index import querylang
+from .index.base import DocHit, IndexBackend, SearchRequest
+from .models import Passage
 
 SORTS = ("relevance", "newest", "oldest")
 FILTER_FIELDS = ("kind", "court", "jurisdiction", "year")
 MAX_PER_PAGE = 100
 MAX_PAGE = 1000
+MAX_FILTER_VALUES = 50
+MORE_LIKE_CHARS = 60_000  # of a document's text, read for its key terms
 
 
 class SearchService:
@@ -34,21 +43,25 @@ class SearchService:
         *,
         filters: dict[str, list[str] | tuple[str, ...]] | None = None,
         sort: str = "relevance",
-        page: int = 1,
-        per_page: int = 10,
+        page: int | str = 1,
+        per_page: int | str = 10,
     ) -> dict[str, Any]:
-        text, identifiers = self._split(q)
+        """One page of results in the response shape of docs/search.md. Raises QueryError."""
+        checked = self._filters(filters or {})
+        parsed = self._parse(q, browse=bool(checked))
         request = SearchRequest(
-            text=text,
-            identifiers=identifiers,
-            filters=self._filters(filters or {}),
+            text=q if isinstance(q, str) else "",
+            filters=checked,
             sort=self._sort(sort),
             page=_bounded("page", page, 1, MAX_PAGE),
             per_page=_bounded("per_page", per_page, 1, MAX_PER_PAGE),
             time_limit=self.settings.search_time_limit,
+            parsed=parsed.node,
+            max_expansions=self.settings.wildcard_max_expansions,
+            loose=not parsed.explicit_and,
         )
         result = self.backend.search(request)
-        hits = [self._hit(h, result.terms) for h in result.hits]
+        hits = [h for h in (self._hit(h, result.terms) for h in result.hits) if h is not None]
         return {
             "query": q,
             "interpreted": result.interpreted,
@@ -57,39 +70,49 @@ class SearchService:
             "per_page": request.per_page,
             "partial": result.partial,
             "suggestion": result.suggestion,
-            "notes": result.notes,
+            "notes": list(dict.fromkeys([*parsed.notes, *result.notes])),
             "facets": result.facets,
             "hits": hits,
         }
 
+    def more_like_this(self, doc_id: str, limit: int = 5) -> list[dict[str, Any]]:
+        """Documents like this one (by its key terms), best first. Raises NotFound."""
+        doc = self.archive.get_document(doc_id)
+        if doc.withdrawn:
+            raise NotFound(f"document {doc_id!r} was withdrawn")
+        limit = _bounded("limit", limit, 1, MAX_PER_PAGE)
+        text, size = [doc.title], len(doc.title)
+        for p in self.archive.passages(doc.current_version):
+            if size > MORE_LIKE_CHARS:
+                break
+            text.append(p.text)
+            size += len(p.text)
+        result = self.backend.more_like(
+            doc_id, "\n\n".join(text), limit, time_limit=self.settings.search_time_limit
+        )
+        return [h for h in (self._hit(h, result.terms) for h in result.hits) if h is not None]
+
     # -- the query -----------------------------------------------------------------------------
-    def _split(self, q: str) -> tuple[str, tuple[str, ...]]:
-        if not isinstance(q, str) or not q.strip():
-            raise QueryError("empty query: type some words, a phrase in quotes, or an identifier")
-        if "\x00" in q:
-            raise QueryError("the query contains a NUL character")
-        if len(q) > self.settings.query_max_chars:
-            raise QueryError(f"query too long ({len(q)} characters; at most {self.settings.query_max_chars})")
-        whole = citations.normalize(q.strip())
-        if whole:
-            return "", (whole,)
-        found = citations.find_citations(q)
-        if not found:
-            return q, ()
-        rest, last = [], 0
-        for c in found:
-            rest.append(q[last : c.start])
-            last = c.end
-        rest.append(q[last:])
-        return " ".join("".join(rest).split()), tuple(dict.fromkeys(c.normalized for c in found))
+    def _parse(self, q: Any, *, browse: bool) -> querylang.Parsed:
+        if browse and (q is None or (isinstance(q, str) and not q.strip())):
+            return querylang.Parsed(querylang.MatchAll(), [], "")
+        return querylang.parse(
+            q, max_chars=self.settings.query_max_chars, max_terms=self.settings.query_max_terms
+        )
 
     def _filters(self, filters: dict[str, Any]) -> dict[str, tuple[str, ...]]:
+        if not isinstance(filters, dict):
+            raise QueryError("filters must map a facet name to its values")
         out: dict[str, tuple[str, ...]] = {}
         for key, values in filters.items():
             if key not in FILTER_FIELDS:
                 raise QueryError(f"unknown filter {key!r} (use one of: {', '.join(FILTER_FIELDS)})")
-            vals = (values,) if isinstance(values, str) else tuple(values)
-            vals = tuple(v.strip() for v in vals if v and v.strip())
+            vals = (values,) if isinstance(values, str) else tuple(values or ())
+            vals = tuple(v.strip() for v in vals if isinstance(v, str) and v.strip())
+            if len(vals) > MAX_FILTER_VALUES or any(len(v) > 200 for v in vals):
+                raise QueryError(f"too many or too long {key} filter values")
+            if key == "year" and any(not re.fullmatch(r"\d{4}", v) for v in vals):
+                raise QueryError(f"year filter must be four digits (got {vals[0][:20]!r})")
             if vals:
                 out[key] = vals
         return out
@@ -97,40 +120,19 @@ class SearchService:
     @staticmethod
     def _sort(sort: str) -> str:
         if sort not in SORTS:
-            raise QueryError(f"unknown sort {sort!r} (use one of: {', '.join(SORTS)})")
+            raise QueryError(f"unknown sort {str(sort)[:30]!r} (use one of: {', '.join(SORTS)})")
         return sort
 
     # -- the hits ------------------------------------------------------------------------------
-    def _hit(self, hit: Any, terms: tuple[str, ...]) -> dict[str, Any]:
-        doc = self.archive.get_document(hit.doc_id)
-        wanted = [p.anchor for p in hit.passages]
-        found = self.archive.passages_by_anchor(hit.version, wanted)
-        passages = []
-        for ph in hit.passages:
-            p = found.get(ph.anchor)
-            if p is None:
-                continue
-            passages.append(
-                {
-                    "anchor": p.anchor,
-                    "page": p.page,
-                    "label": p.label,
-                    "heading": p.heading,
-                    "snippet": self.backend.highlight(p.text, terms),
-                }
-            )
-        if not passages:
-            first = self.archive.passages(hit.version)[:1]
-            passages = [
-                {
-                    "anchor": p.anchor,
-                    "page": p.page,
-                    "label": p.label,
-                    "heading": p.heading,
-                    "snippet": self.backend.highlight(p.text, terms),
-                }
-                for p in first
-            ]
+    def _hit(self, hit: DocHit, terms: tuple[str, ...]) -> dict[str, Any] | None:
+        doc = self.archive.find_document(hit.doc_id)
+        if doc is None:  # removed from the archive since the index was written
+            return None
+        found = self.archive.passages_by_anchor(hit.version, [p.anchor for p in hit.passages])
+        chosen = [found[p.anchor] for p in hit.passages if p.anchor in found]
+        if not chosen:
+            chosen = self.archive.passages(hit.version)[:1]
+        passages = [self._passage(p, terms) for p in chosen]
         return {
             "id": doc.id,
             "version": hit.version,
@@ -146,6 +148,15 @@ class SearchService:
             "passages": passages,
         }
 
+    def _passage(self, p: Passage, terms: tuple[str, ...]) -> dict[str, Any]:
+        return {
+            "anchor": p.anchor,
+            "page": p.page,
+            "label": p.label,
+            "heading": p.heading,
+            "snippet": self.backend.highlight(p.text, terms),
+        }
+
 
 def _bounded(name: str, value: Any, low: int, high: int) -> int:
     try:
@@ -155,4 +166,3 @@ def _bounded(name: str, value: Any, low: int, high: int) -> int:
     if number < low or number > high:
         raise QueryError(f"{name} must be between {low} and {high} (got {number})")
     return number
-

@@ -10,9 +10,9 @@ The index holds two kinds of record for each document's current version:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
-from ..models import Document, Passage
+from magsearch.models import Document, Passage
 
 
 @dataclass(frozen=True)
@@ -29,13 +29,19 @@ class IndexRecord:
 class SearchRequest:
     text: str = ""  # the query in the query language (identifiers already taken out)
     identifiers: tuple[str, ...] = ()  # normalised identifiers typed in the query
-    filters: dict[str, tuple[str, ...]] = field(default_factory=dict)  # kind/court/jurisdiction/year
+    filters: dict[str, tuple[str, ...]] = field(
+        default_factory=dict
+    )  # kind/court/jurisdiction/year
     sort: str = "relevance"  # "relevance", "newest", "oldest"
     page: int = 1
     per_page: int = 10
     passages_per_hit: int = 3
     time_limit: float = 2.0
     more_like: str = ""  # a document id: "more like this"
+    parsed: Any = None  # the query as a querylang tree (None: the backend parses `text` itself)
+    max_expansions: int = 200  # words a wildcard or fuzzy term may expand to
+    suggest: bool = True  # look for a better spelling when there are few hits
+    loose: bool = True  # plain words that no document holds all of: fall back to some of them
 
 
 @dataclass(frozen=True)
@@ -78,6 +84,11 @@ class IndexBackend(Protocol):
         """The ids of the documents in the index."""
 
     def search(self, request: SearchRequest) -> SearchResult: ...
+
+    def more_like(
+        self, doc_id: str, text: str, limit: int = 5, time_limit: float = 2.0
+    ) -> SearchResult:
+        """Documents like this one (its text given, as the index keeps none), best first."""
 
     def highlight(self, text: str, terms: tuple[str, ...], *, top: int = 2) -> str:
         """Escaped HTML with <mark> around matched terms: safe to put in a page as it is."""

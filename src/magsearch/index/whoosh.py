@@ -1,79 +1,65 @@
-"""The Whoosh backend: the only module that imports whoosh.
+"""The Whoosh backend. Whoosh is imported only here, in whoosh_schema.py (analyzers, schema,
+scoring, caches) and in whoosh_query.py (the query translation).
 
 Levers that matter (measured in ../shared/design/whoosh-performance.md): non-compound segments
-(`writer(compound=False)`: opening a searcher costs 0.2 ms instead of copying the index into memory),
+(`writer(compound=False)`: a searcher opens in 0.2 ms instead of copying the index into memory),
 one searcher per thread refreshed after commits, facet filters as document sets cached per searcher,
 no large stored fields (texts are read from the archive), snippets from the top hits only.
+
+A search makes at most three passes, all under one deadline: the top hits (Whoosh's top-N collector,
+with its block-max skipping), every matching document (ids only, no scores: the total and the
+facets), and the best passages of the page's documents.
 """
 
 from __future__ import annotations
 
-import re
+import html
+import math
 import shutil
 import threading
 import time
 from collections import Counter, defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from whoosh import collectors, highlight, index, qparser, query, sorting
-from whoosh.analysis import CharsetFilter, Filter, LowercaseFilter, RegexTokenizer, StemFilter
-from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
+from whoosh import collectors, index, query - this is the Whoosh backend
 from whoosh.filedb.filestore import RamStorage
 from whoosh.index import LockError
-from whoosh.support.charset import accent_map
 
-from .. import names
-from ..errors import IndexUnavailable, QueryError
-from .base import DocHit, IndexRecord, PassageHit, SearchRequest, SearchResult
+from magsearch.errors import IndexUnavailable
+from magsearch.index import querylang as ql
+from magsearch.index.base import DocHit, IndexRecord, PassageHit, SearchRequest, SearchResult
+from magsearch.index.whoosh_query import EXPANSION_SCORE, Translation, Translator
+from magsearch.index.whoosh_schema import (
+    FACETS,
+    TOKEN_RE,
+    AnyOf,
+    Cut,
+    PositionalPhrase,
+    RecordBM25F,
+    SearcherCache,
+    ident_key,
+    ids_of,
+    make_analyzer,
+    make_plain_analyzer,
+    make_schema,
+    proximity,
+    term_key,
+)
 
-SCHEMA_VERSION = 1
+__all__ = ["FACETS", "SCHEMA_VERSION", "WhooshIndex", "ident_key", "make_analyzer", "make_schema"]
+
+SCHEMA_VERSION = 2  # 2: words (unstemmed), pcites, court/jurisdiction as written
 _VERSION_FILE = "MAGSEARCH_SCHEMA"
-FACETS = ("kind", "court", "jurisdiction", "year")
-
-
-class _NameFold(Filter):
-    def __call__(self, tokens):  # type: ignore[no-untyped-def]
-        for t in tokens:
-            t.text = names.fold(t.text)
-            yield t
-
-
-def make_analyzer() -> Any:
-    return (
-        RegexTokenizer(r"\w+(?:\.?\w+)*")
-        | LowercaseFilter()
-        | _NameFold()
-        | CharsetFilter(accent_map)
-        | StemFilter(cachesize=100_000)
-    )
-
-
-def ident_key(normalized: str) -> str:
-    """An identifier as one index token: 'Pub. L. 112-208' -> 'publ112208'."""
-    return re.sub(r"[^0-9a-z]+", "", normalized.lower())
-
-
-def make_schema() -> Schema:
-    ana = make_analyzer()
-    return Schema(
-        rid=ID(unique=True, stored=True),
-        rtype=ID(),
-        doc_id=ID(stored=True, sortable=True),
-        version=STORED(),
-        anchor=STORED(),
-        title=TEXT(analyzer=ana, field_boost=3.0),
-        ident=KEYWORD(scorable=True, field_boost=6.0),
-        cites=KEYWORD(scorable=True),
-        body=TEXT(analyzer=ana),
-        text=TEXT(analyzer=ana),
-        kind=ID(sortable=True),
-        court=ID(sortable=True),
-        jurisdiction=ID(sortable=True),
-        court_text=TEXT(analyzer=ana),
-        year=ID(sortable=True),
-        date=ID(sortable=True),
-    )
+SUGGEST_BELOW = 3  # look for a better spelling when a query finds fewer documents than this
+MORE_LIKE_TERMS = 15
+RESCORE_TOP = 50  # plain multi-word queries: the top hits rescored by where the words stand
+NEXT_TO_WEIGHT = 0.6  # score x (1 + this x share of typed-word pairs next to each other, in order
+NEAR_WEIGHT = 0.3  #   + this x share of pairs within NEAR_WINDOW positions of each other)
+NEAR_WINDOW = 6
+SNIPPET_CHARS = 240  # about this many characters per fragment
+SNIPPET_SURROUND = 80  # of context before the first and after the last mark of a fragment
 
 
 class _Deadline(collectors.FilterCollector):
@@ -82,9 +68,13 @@ class _Deadline(collectors.FilterCollector):
     Whoosh's own TimeLimitCollector skips the filter of the collector it wraps, and its default
     SIGALRM only works in a main thread; this one does neither."""
 
-    def __init__(self, child: Any, allow: set[int], seconds: float) -> None:
+    def __init__(self, child: Any, allow: set[int] | None, deadline: float) -> None:
         super().__init__(child, allow=allow)
-        self.deadline = time.monotonic() + seconds
+        self.deadline = deadline
+
+    def prepare(self, top_searcher: Any, q: Any, context: Any) -> None:
+        super().prepare(top_searcher, q, context)
+        self._allow = self.allow  # a set already: no copy into a BitSet per search
 
     def collect_matches(self) -> None:
         child, allow, offset = self.child, self._allow, self.offset
@@ -93,6 +83,15 @@ class _Deadline(collectors.FilterCollector):
                 raise collectors.TimeLimit
             if allow is None or offset + sub in allow:
                 child.collect(sub)
+
+
+@dataclass
+class _Run:
+    page: list[tuple[int, float]]  # (docnum, score) of the requested page
+    matched: set[int]  # every document matching the query (before the request's filters)
+    allowed: set[int]  # every document the filters allow
+    total: int
+    partial: bool
 
 
 class WhooshIndex:
@@ -105,9 +104,9 @@ class WhooshIndex:
         self.lock_timeout = lock_timeout
         self.schema = make_schema()
         self.analyzer = self.schema["body"].analyzer
+        self.plain = make_plain_analyzer()
+        self._key = term_key(self.analyzer)
         self._local = threading.local()
-        self._cache_lock = threading.Lock()
-        self._docsets: dict[tuple[int, str, str], set[int]] = {}  # never mutated
         self._ix = self._open()
 
     # -- opening -------------------------------------------------------------------------------
@@ -115,14 +114,17 @@ class WhooshIndex:
         if self.path is None:
             return RamStorage().create_index(self.schema)
         marker = self.path / _VERSION_FILE
-        if index.exists_in(str(self.path)):
+        if any(self.path.glob("_MAIN_*.toc")):
             found = marker.read_text().strip() if marker.exists() else "unknown"
             if found != str(SCHEMA_VERSION):
                 raise IndexUnavailable(
                     f"index at {self.path} has schema version {found}, this magsearch needs "
                     f"{SCHEMA_VERSION}: run `magsearch reindex`"
                 )
-            return index.open_dir(str(self.path))
+            try:  # our schema, not the pickled one: analyzers may have moved since
+                return index.open_dir(str(self.path), schema=self.schema)
+            except Exception as exc:  # a torn or foreign index is a cache to rebuild
+                raise IndexUnavailable(f"index at {self.path} cannot be opened ({exc})") from None
         return self._create()
 
     def _create(self) -> Any:
@@ -152,17 +154,21 @@ class WhooshIndex:
             self._local.searcher = None
 
     # -- writing -------------------------------------------------------------------------------
-    def _writer(self) -> Any:
+    def _writer(self, **options: Any) -> Any:
         try:
-            return self._ix.writer(timeout=self.lock_timeout, delay=0.1, limitmb=256)
+            return self._ix.writer(timeout=self.lock_timeout, delay=0.1, limitmb=256, **options)
         except LockError:
             raise IndexUnavailable(
                 f"the index is locked by another writer (waited {self.lock_timeout:g} s); "
                 "try again when the other ingest finishes"
             ) from None
 
-    def write(self, records: list[IndexRecord], delete: list[str] | tuple[str, ...] = ()) -> None:
-        w = self._writer()
+    def write(
+        self, records: list[IndexRecord], delete: list[str] | tuple[str, ...] = (), **options: Any
+    ) -> None:
+        """Replace these documents' records (and drop the `delete` ids) in one commit. `options`
+        go to Whoosh's writer (a bulk load may pass procs=2, multisegment=True)."""
+        w = self._writer(**options)
         try:
             for doc_id in {*delete, *(r.doc.id for r in records)}:
                 w.delete_by_term("doc_id", doc_id)
@@ -176,178 +182,384 @@ class WhooshIndex:
 
     def doc_ids(self) -> set[str]:
         s = self.searcher()
-        return {
-            fields["doc_id"]
-            for fields in (s.stored_fields(n) for n in s.document_numbers(rtype="doc"))
-        }
+        return {s.stored_fields(n)["doc_id"] for n in self.cache(s).docs}
 
     def doc_count(self) -> int:
-        return len(self._docset(self.searcher(), "rtype", "doc"))
+        return len(self.cache(self.searcher()).docs)
 
     # -- reading -------------------------------------------------------------------------------
     def searcher(self) -> Any:
         s = getattr(self._local, "searcher", None)
+        if s is not None and not s.up_to_date():
+            if s.doc_count_all():
+                s = s.refresh()
+            else:  # Whoosh cannot refresh a searcher over an empty index: open a new one
+                s.close()
+                s = None
         if s is None:
-            s = self._ix.searcher()
-        elif not s.up_to_date():
-            s = s.refresh()
+            s = self._ix.searcher(weighting=RecordBM25F())
         self._local.searcher = s
         return s
 
-    def _docset(self, s: Any, field: str, value: str) -> set[int]:
-        """Document numbers with field == value, cached per searcher generation."""
-        key = (id(s.reader()), field, value)
-        found = self._docsets.get(key)
+    def cache(self, s: Any) -> SearcherCache:
+        """Facet columns and document sets of this searcher generation, built on first use."""
+        found = getattr(s, "_magsearch_cache", None)
         if found is None:
-            found = set(s.document_numbers(**{field: value}))
-            with self._cache_lock:
-                if len(self._docsets) > 512:
-                    self._docsets.clear()
-                self._docsets[key] = found
+            found = SearcherCache(s)
+            s._magsearch_cache = found
         return found
 
-    def parse(self, text: str) -> Any:
-        parser = qparser.MultifieldParser(
-            ["title", "body"], self.schema, group=qparser.AndGroup
-        )
-        parser.remove_plugin_class(qparser.RangePlugin)
-        parser.add_plugin(qparser.FuzzyTermPlugin())
-        parser.add_plugin(qparser.PlusMinusPlugin())
-        return parser.parse(text)
+    def translate(
+        self, s: Any, node: ql.Node, max_expansions: int = 200, deadline: float = math.inf
+    ) -> Translation:
+        t = Translator(s, self.cache(s), self.analyzer, self.plain, max_expansions, deadline)
+        return t.translate(node)
 
     def search(self, request: SearchRequest) -> SearchResult:
+        deadline = time.monotonic() + request.time_limit
         s = self.searcher()
-        q = self._build_query(request)
-        if q is None:
-            return SearchResult(0, [], {}, "")
-        allowed = self._filter_set(s, request.filters)
-        sortedby = None
-        if request.sort in ("newest", "oldest"):
-            sortedby = sorting.FieldFacet("date", reverse=request.sort == "newest")
-        pagelen = max(1, request.per_page)
-        limit = request.page * pagelen
-        tlc = _Deadline(s.collector(limit=limit, sortedby=sortedby), allowed, request.time_limit)
+        cache = self.cache(s)
+        parsed = request.parsed if request.parsed is not None else _parse_request(request)
+        tr = self.translate(s, parsed, request.max_expansions, deadline)
+        notes = list(tr.notes)
+        user = self._user_filters(cache, request.filters, notes)
+        run = self._run(s, cache, tr, user, request, deadline)
+        suggestion = ""
+        if request.suggest and run.total < SUGGEST_BELOW and not run.partial and request.text:
+            suggestion = self._suggest(s, request, parsed, run.allowed, run.total, deadline)
+        loose = request.loose and tr.near and isinstance(parsed, ql.And)
+        if run.total == 0 and not run.partial and loose:
+            parsed = ql.Or(parsed.children)  # plain words: documents with most of them instead
+            tr = self.translate(s, parsed, request.max_expansions, deadline)
+            run = self._run(s, cache, tr, user, request, deadline)
+            if run.total:
+                notes.append("no document has all of these words: showing those with some of them")
+        hits = [_dochit(s, n, score) for n, score in run.page]
+        hits = self._with_passages(s, tr.passage_clauses, hits, request.passages_per_hit, deadline)
+        return SearchResult(
+            total=run.total,
+            hits=hits,
+            facets=_facets(cache, run.matched, user),
+            interpreted=ql.render(parsed),
+            partial=run.partial,
+            terms=tuple(sorted(tr.terms)),
+            suggestion=suggestion,
+            notes=notes,
+        )
+
+    def _run(
+        self, s: Any, cache: SearcherCache, tr: Translation, user: dict[str, set[int]],
+        request: SearchRequest, deadline: float,
+    ) -> _Run:  # fmt: skip
+        """The ranking, the matching documents and the page, under the deadline."""
+        base = _intersect(cache.docs, tr.filters)
+        allowed = _intersect(base, list(user.values()))
+        q = tr.query if tr.query is not None else query.Term("rtype", "doc")
+        limit = request.page * request.per_page
+        top: list[tuple[int, float]] = []
+        partial = False
+        if request.sort == "relevance":
+            # more than the page: ties at its edge are broken by document id, not index order
+            wanted = max(2 * limit + 10, RESCORE_TOP if tr.near else 0)
+            rank = tr.rank_query if tr.rank_query is not None else q
+            top, partial = self._top(s, rank, allowed, wanted, deadline)
+            if tr.near and not partial:
+                top = _rescored(s, top, tr.near)
+            top = _by_score(top, cache)
+        if partial:  # the ranking ran out of time: what it found is all we have
+            matched, found = set(), {n for n, _ in top}
+        else:
+            matched, partial = self._matching(s, q, base, deadline)
+            found = matched & allowed
+            if tr.rank_query is not None and len(top) < limit:  # the unscored expansions' docs
+                ranked = {n for n, _ in top}
+                rest = sorted(found - ranked, key=cache.columns["doc_id"].get)[: limit - len(top)]
+                top += [(n, EXPANSION_SCORE) for n in rest]
+        if request.sort != "relevance":
+            top = self._by_date(cache, found, limit, request.sort == "newest")
+        page = top[(request.page - 1) * request.per_page : limit]
+        if request.sort != "relevance":
+            page = self._scores(s, q, page)
+        return _Run(page, matched, allowed, max(len(found), len(top)), partial)
+
+    def _user_filters(
+        self, cache: SearcherCache, filters: dict[str, tuple[str, ...]], notes: list[str]
+    ) -> dict[str, set[int]]:
+        """The request's filters (values OR-ed within a facet, facets AND-ed) as document sets."""
+        out: dict[str, set[int]] = {}
+        for name, values in filters.items():
+            if name not in FACETS or not values:
+                continue
+            found: list[str] = []
+            for v in values:
+                if name == "kind":
+                    v = ql.KIND_ALIASES.get(v.lower(), v.lower())
+                hit = cache.values(name, v)
+                if not hit:
+                    notes.append(f"filter {name}={v} matches no document")
+                found.extend(hit)
+            out[name] = cache.facet_set(name, found)
+        return out
+
+    def _top(
+        self, s: Any, q: Any, allowed: set[int], limit: int, deadline: float
+    ) -> tuple[list[tuple[int, float]], bool]:
+        tlc = _Deadline(s.collector(limit=limit), allowed, deadline)
         partial = False
         try:
             s.search_with_collector(q, tlc)
         except collectors.TimeLimit:
             partial = True
-        results = tlc.results()
-        if partial:  # what was found before the time ran out
-            matched = {n for n, _ in results.items()}
-        else:
-            matched = set(s.docs_for_query(q)) & allowed
-        total = len(matched)
-        top = list(results.items())[(request.page - 1) * pagelen : limit]
-        hits = [
-            DocHit(s.stored_fields(n)["doc_id"], s.stored_fields(n)["version"], float(score))
-            for n, score in top
-        ]
-        terms = self._body_terms(q)
-        hits = self._with_passages(s, q, hits, request.passages_per_hit)
-        return SearchResult(
-            total=total,
-            hits=hits,
-            facets=self._facets(s, matched),
-            interpreted=_describe(q),
-            partial=partial,
-            terms=terms,
-        )
+        return [(n, float(score)) for n, score in tlc.results().items()], partial
 
-    def _build_query(self, request: SearchRequest) -> Any:
-        parts = []
-        if request.text.strip():
-            q = self.parse(request.text)
-            if q is query.NullQuery or isinstance(q, type(query.NullQuery)):
-                raise QueryError(f"query not understood: {request.text!r}")
-            parts.append(q)
-        for ident in request.identifiers:
-            key = ident_key(ident)
-            parts.append(query.Or([query.Term("ident", key, boost=10.0), query.Term("cites", key)]))
-        if not parts:
-            return None
-        return parts[0] if len(parts) == 1 else query.And(parts)
+    def _matching(self, s: Any, q: Any, base: set[int], deadline: float) -> tuple[set[int], bool]:
+        """Every document matching q within `base` (ids only), and whether the deadline cut it."""
+        out: set[int] = set()
+        for sub, offset in s.leaf_searchers():
+            try:
+                local = ids_of(q, sub, deadline)
+            except Cut:
+                return out & base, True
+            out |= {n + offset for n in local} if offset else local
+        return out & base, False
 
-    def _filter_set(self, s: Any, filters: dict[str, tuple[str, ...]]) -> set[int]:
-        allowed = self._docset(s, "rtype", "doc")
-        for field, values in filters.items():
-            if field not in FACETS or not values:
-                continue
-            union: set[int] = set()
-            for v in values:
-                union |= self._docset(s, field, v.lower() if field != "year" else v)
-            allowed = allowed & union
-        return allowed
+    @staticmethod
+    def _by_date(
+        cache: SearcherCache, docs: set[int], limit: int, newest: bool
+    ) -> list[tuple[int, float]]:
+        """Documents by date, then by id (undated ones last)."""
+        dates, ids = cache.columns["date"], cache.columns["doc_id"]
+        dated = sorted((n for n in docs if dates.get(n)), key=lambda n: (dates[n], ids[n]))
+        if newest:
+            dated.sort(key=lambda n: dates[n], reverse=True)  # stable: ids stay ascending
+        order = (dated + sorted((n for n in docs if not dates.get(n)), key=ids.get))[:limit]
+        return [(n, 0.0) for n in order]
 
-    def _facets(self, s: Any, matched: set[int]) -> dict[str, dict[str, int]]:
-        out: dict[str, dict[str, int]] = {}
-        reader = s.reader()
-        for field in FACETS:
-            col = reader.column_reader(field)
-            counts = Counter(col[n] for n in matched)
-            out[field] = {
-                (v.decode() if isinstance(v, bytes) else str(v)): c
-                for v, c in counts.most_common()
-                if v not in ("", b"", None)
-            }
-        return out
+    @staticmethod
+    def _scores(s: Any, q: Any, page: list[tuple[int, float]]) -> list[tuple[int, float]]:
+        """The relevance scores of a page of documents listed in another order."""
+        if not page:
+            return page
+        rids = AnyOf("rid", [s.stored_fields(n)["rid"] for n, _ in page])
+        try:
+            found = s.search(query.And([q, rids]), limit=None)
+        except collectors.TimeLimit:
+            return page
+        scores = {n: float(sc) for n, sc in found.items()}
+        return [(n, scores.get(n, 0.0)) for n, _ in page]
 
-    def _body_terms(self, q: Any) -> tuple[str, ...]:
-        terms = []
-        for field, text in q.iter_all_terms(phrases=True):
-            if field in ("body", "title") and isinstance(text, str):
-                terms.append(text)
-            elif field in ("body", "title") and isinstance(text, bytes):
-                terms.append(text.decode("utf-8", "replace"))
-        return tuple(dict.fromkeys(terms))
-
-    def _passage_query(self, q: Any) -> Any:
-        """The positive body clauses of a query, on the passage text field, OR-ed."""
-        leaves: list[Any] = []
-
-        def walk(node: Any, negated: bool) -> None:
-            if isinstance(node, query.Not):
-                return
-            if isinstance(node, query.AndNot):
-                walk(node.a, negated)
-                return
-            if node.is_leaf() or isinstance(node, query.Phrase):
-                if getattr(node, "fieldname", None) == "body":
-                    leaf = node.copy()
-                    leaf.fieldname = "text"
-                    leaves.append(leaf)
-                return
-            for child in node.children():
-                walk(child, negated)
-
-        walk(q, False)
-        return query.Or(leaves) if leaves else None
-
-    def _with_passages(self, s: Any, q: Any, hits: list[DocHit], per_hit: int) -> list[DocHit]:
-        pq = self._passage_query(q)
-        if not hits or pq is None or per_hit <= 0:
+    def _with_passages(
+        self, s: Any, clauses: list[Any], hits: list[DocHit], per_hit: int, deadline: float
+    ) -> list[DocHit]:
+        """Each hit's best passages (up to per_hit), from one search over the page's documents."""
+        if not hits or not clauses or per_hit <= 0:
             return hits
-        ids = query.Or([query.Term("doc_id", h.doc_id) for h in hits])
-        found = s.search(
-            query.And([pq, query.ConstantScoreQuery(ids, 0.0)]),
-            limit=len(hits) * per_hit * 8,
-            terms=True,
-        )
+        page = AnyOf("doc_id", [h.doc_id for h in hits])
+        clauses = [c.restricted(page) if isinstance(c, PositionalPhrase) else c for c in clauses]
+        q = query.And([clauses[0] if len(clauses) == 1 else query.Or(clauses), page])
+        inner = s.collector(limit=len(hits) * per_hit * 4, mask=self.cache(s).docs)  # passages only
+        c = _Deadline(inner, None, max(deadline, time.monotonic() + 0.25))
+        try:
+            s.search_with_collector(q, c)
+        except collectors.TimeLimit:
+            pass
         best: dict[str, list[PassageHit]] = defaultdict(list)
-        for hit in found:
-            doc_id = hit["doc_id"]
-            if len(best[doc_id]) < per_hit:
-                matched = tuple(t.decode() if isinstance(t, bytes) else t for _, t in hit.matched_terms())
-                best[doc_id].append(PassageHit(hit["anchor"], float(hit.score), matched))
+        for n, score in c.results().items():
+            fields = s.stored_fields(n)
+            if len(best[fields["doc_id"]]) < per_hit:
+                best[fields["doc_id"]].append(PassageHit(fields["anchor"], float(score)))
         return [DocHit(h.doc_id, h.version, h.score, tuple(best.get(h.doc_id, ()))) for h in hits]
 
-    def highlight(self, text: str, terms: tuple[str, ...], *, top: int = 2) -> str:
-        formatter = highlight.HtmlFormatter(tagname="mark", between=" … ")
-        fragmenter = highlight.ContextFragmenter(maxchars=240, surround=90)
-        out = highlight.highlight(text, frozenset(terms), self.analyzer, fragmenter, formatter, top=top)
-        if out:
-            return str(out)
-        return formatter._text(text[:240]) + (" …" if len(text) > 240 else "")
+    def _suggest(
+        self, s: Any, request: SearchRequest, parsed: ql.Node, allowed: set[int], total: int,
+        deadline: float,
+    ) -> str:  # fmt: skip
+        """The query with its unknown or rare words replaced by frequent near spellings from the
+        archive, when that finds more documents; else ""."""
+        reader = s.reader()
+        fixes: list[tuple[tuple[int, int], str]] = []
+        for leaf in ql.leaves(parsed):
+            if not isinstance(leaf, ql.Word) or leaf.fuzzy or leaf.prefix or leaf.span == (0, 0):
+                continue
+            plain = [t.text for t in self.plain(leaf.text)]
+            if len(plain) != 1 or len(plain[0]) < 4 or not plain[0].isalpha():
+                continue
+            better = _better_spelling(reader, plain[0])
+            if better:
+                fixes.append((leaf.span, better))
+        if not fixes:
+            return ""
+        text = request.text
+        for (start, end), word in sorted(fixes, reverse=True):
+            text = text[:start] + word + text[end:]
+        try:
+            tr = self.translate(s, ql.parse(text).node, request.max_expansions, deadline)
+        except Exception:
+            return ""
+        q = tr.query if tr.query is not None else query.Term("rtype", "doc")
+        found, cut = self._matching(s, q, _intersect(allowed, tr.filters), deadline)
+        return text if len(found) > total and not cut else ""
+
+    def more_like(
+        self, doc_id: str, text: str, limit: int = 5, time_limit: float = 2.0
+    ) -> SearchResult:
+        s = self.searcher()
+        cache = self.cache(s)
+        own = [n for n in s.document_numbers(doc_id=doc_id) if n in cache.docs]
+        if not own or not text.strip():
+            return SearchResult(0, [], {}, f"more like {doc_id}")
+        key = s.key_terms_from_text("body", text, numterms=MORE_LIKE_TERMS, normalize=True)
+        if not key:
+            return SearchResult(0, [], {}, f"more like {doc_id}")
+        q = query.Or([query.Term("body", word, boost=max(weight, 0.01)) for word, weight in key])
+        deadline = time.monotonic() + time_limit
+        allowed = cache.docs - set(own)
+        top, partial = self._top(s, q, allowed, limit, deadline)
+        hits = [_dochit(s, n, score) for n, score in top]
+        pq = [query.Term("text", word) for word, _ in key]
+        hits = self._with_passages(s, pq, hits, 1, deadline)
+        terms = tuple(word for word, _ in key)
+        return SearchResult(
+            len(hits), hits, {}, f"more like {doc_id}: {' '.join(terms)}", partial, terms
+        )
+
+    def highlight(self, text: str, terms: tuple[str, ...] | frozenset[str], *, top: int = 2) -> str:
+        """Escaped text with <mark>…</mark> around the words whose index term is in `terms`: the
+        `top` best fragments of about SNIPPET_CHARS, joined with " … "."""
+        return snippet(text, frozenset(terms), self._key, top=top)
+
+
+def snippet(text: str, terms: frozenset[str], key: Any, *, top: int = 2) -> str:
+    marks: list[tuple[int, int]] = []
+    if terms:
+        known = key.__self__._cache.get  # the analyzer's own cache: most tokens are in it
+        for m in TOKEN_RE.finditer(text):
+            word = m.group()
+            if (known(word) or key(word)) in terms:
+                marks.append(m.span())
+    if not marks:
+        cut = _cut(text, SNIPPET_CHARS, 1)
+        return html.escape(text[:cut]) + (" …" if cut < len(text) else "")
+    frags: list[list[tuple[int, int]]] = []
+    for span in marks:  # clusters of marks that fit in one fragment
+        if frags and span[1] - frags[-1][0][0] <= SNIPPET_CHARS - 2 * SNIPPET_SURROUND:
+            frags[-1].append(span)
+        else:
+            frags.append([span])
+    best = sorted(frags, key=lambda f: (-len(f), f[0][0]))[:top]
+    out = []
+    for frag in sorted(best, key=lambda f: f[0][0]):
+        start = (
+            _cut(text, frag[0][0] - SNIPPET_SURROUND, -1) if frag[0][0] > SNIPPET_SURROUND else 0
+        )
+        end = _cut(text, frag[-1][1] + SNIPPET_SURROUND, 1)
+        pieces, pos = [], start
+        for a, b in frag:
+            pieces.append(html.escape(text[pos:a]) + "<mark>" + html.escape(text[a:b]) + "</mark>")
+            pos = b
+        pieces.append(html.escape(text[pos:end]))
+        out.append("".join(pieces).strip())
+    return " … ".join(out)
+
+
+def _cut(text: str, at: int, direction: int) -> int:
+    """A word boundary near `at` (looking back for direction -1, forward for 1 or 0)."""
+    at = max(0, min(len(text), at))
+    if direction < 0:
+        space = text.rfind(" ", max(0, at - 20), at + 1)
+        return space + 1 if space >= 0 else at
+    space = text.find(" ", at, at + 20)
+    return space if space >= 0 else min(len(text), at)
+
+
+def _parse_request(request: SearchRequest) -> ql.Node:
+    """A request built without a parsed query: its text, and its identifiers AND-ed."""
+    parts: list[ql.Node] = [ql.Ident(i, i) for i in request.identifiers]
+    if request.text.strip():
+        parts.insert(0, ql.parse(request.text).node)
+    if not parts:
+        return ql.MatchAll()
+    return parts[0] if len(parts) == 1 else ql.And(tuple(parts))
+
+
+def _better_spelling(reader: Any, word: str) -> str:
+    """A more frequent word of the archive within 1 (else 2) edits of `word`, or ""."""
+    own = reader.doc_frequency("words", word)
+    for maxdist in (1, 2):
+        if maxdist == 2 and len(word) < 6:
+            break
+        near = (_str(c) for c in reader.terms_within("words", word, maxdist, prefix=1))
+        cands = [(reader.doc_frequency("words", c), c) for c in near if c != word]
+        cands = [(f, c) for f, c in cands if f > max(own * 3, 1)]
+        if cands:
+            return max(cands)[1]
+    return ""
+
+
+def _rescored(s: Any, top: list[tuple[int, float]], stems: list[str]) -> list[tuple[int, float]]:
+    """The top hits with their scores raised by how near each other the typed words stand."""
+    found = proximity(s, [n for n, _ in top], stems, NEAR_WINDOW)
+    out = []
+    for n, score in top:
+        next_to, near = found.get(n, (0.0, 0.0))
+        out.append((n, score * (1 + NEXT_TO_WEIGHT * next_to + NEAR_WEIGHT * near)))
+    return out
+
+
+def _by_score(top: list[tuple[int, float]], cache: SearcherCache) -> list[tuple[int, float]]:
+    """Best first; equal scores (to 6 significant digits) in document id order, so a ranking does
+    not depend on the order documents were indexed in."""
+    ids = cache.columns["doc_id"]
+    return sorted(top, key=lambda ns: (-float(f"{ns[1]:.6g}"), ids.get(ns[0], "")))
+
+
+def _str(v: Any) -> str:
+    return v.decode("utf-8") if isinstance(v, bytes) else str(v)
+
+
+def _intersect(first: set[int], others: list[set[int]]) -> set[int]:
+    out = first
+    for other in sorted(others, key=len):
+        out = out & other
+    return out
+
+
+def _dochit(s: Any, n: int, score: float) -> DocHit:
+    fields = s.stored_fields(n)
+    return DocHit(fields["doc_id"], fields["version"], score)
+
+
+def _facets(
+    cache: SearcherCache, matched: set[int], user: dict[str, set[int]]
+) -> dict[str, dict[str, int]]:
+    """Counts per facet value. Each facet applies every filter but its own, so the values of a
+    facet stay visible (and add up) while one of them is chosen."""
+    out: dict[str, dict[str, int]] = {}
+    for name in FACETS:
+        docs = _intersect(matched, [v for k, v in user.items() if k != name])
+        counts = Counter(map(cache.columns[name].__getitem__, docs))
+        counts.pop("", None)
+        if name == "year":
+            ordered = sorted(counts.items(), key=lambda kv: kv[0], reverse=True)
+        else:
+            ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        out[name] = dict(ordered)
+    return out
+
+
+def _headed(passages: tuple[Any, ...]) -> list[str]:
+    """Each passage's text as indexed: preceded by the headings that begin at it (headings are
+    not in the passages' own text, and readers search them too), so each heading counts once."""
+    out: list[str] = []
+    above: list[str] = []
+    for p in passages:
+        chain = [h.strip() for h in p.heading.split(" › ") if h.strip()] if p.heading else []
+        same = 0
+        while same < min(len(above), len(chain)) and above[same] == chain[same]:
+            same += 1
+        out.append("\n\n".join([*chain[same:], p.text]))
+        above = chain
+    return out
 
 
 def _records(rec: IndexRecord) -> list[dict[str, Any]]:
@@ -357,25 +569,31 @@ def _records(rec: IndexRecord) -> list[dict[str, Any]]:
     for anchor, norm in rec.cited:
         cites_by_anchor[anchor].append(ident_key(norm))
     all_cites = sorted({k for keys in cites_by_anchor.values() for k in keys})
+    texts = _headed(rec.passages)
+    body = "\n\n".join(texts)
+    # the names a document is cited by: its title, and a statute's short title
+    short = str(doc.meta.get("short_title") or "") if isinstance(doc.meta, dict) else ""
+    title = " · ".join(t for t in dict.fromkeys([doc.title, short]) if t)
     head = {
         "rid": f"d:{doc.id}",
         "rtype": "doc",
         "doc_id": doc.id,
         "version": rec.version,
         "anchor": "",
-        "title": doc.title,
+        "title": title,
         "ident": " ".join(ident_key(i) for i in doc.identifiers),
         "cites": " ".join(all_cites),
-        "body": "\n\n".join(p.text for p in rec.passages),
+        "body": body,
+        "words": f"{title}\n\n{body}",
         "kind": doc.kind.value,
-        "court": doc.court.lower(),
-        "jurisdiction": doc.jurisdiction.lower(),
+        "court": doc.court.strip(),
+        "jurisdiction": doc.jurisdiction.strip(),
         "court_text": f"{doc.court} {doc.jurisdiction}",
         "year": year,
         "date": doc.date,
     }
     out = [head]
-    for p in rec.passages:
+    for p, text in zip(rec.passages, texts, strict=True):
         out.append(
             {
                 "rid": f"p:{doc.id}:{p.seq}",
@@ -383,13 +601,8 @@ def _records(rec: IndexRecord) -> list[dict[str, Any]]:
                 "doc_id": doc.id,
                 "version": rec.version,
                 "anchor": p.anchor,
-                "text": p.text,
-                "cites": " ".join(cites_by_anchor.get(p.anchor, ())),
+                "text": text,
+                "pcites": " ".join(cites_by_anchor.get(p.anchor, ())),
             }
         )
     return out
-
-
-def _describe(q: Any) -> str:
-    return str(q)
-

@@ -1,0 +1,260 @@
+"""From the query tree (querylang) to Whoosh queries.
+
+- Words are stemmed and searched in title and body. A fuzzy word or a trailing wildcard is expanded
+  against the unstemmed `words` field (so stemming cannot break it: `Magnitsky~` looks for spellings
+  of the word as written), at most `max_expansions` words, the most frequent first; the expansions
+  are then stemmed and searched like typed words.
+- A phrase, or words near each other ("a b"~5), is checked on positions (PositionalPhrase) in the
+  title and the body; for passages, only among the passages of the page's documents.
+- An identifier is `ident` (boosted) OR `cites`: the document carrying it first, its citers next;
+  when no document carries or cites it, its words are searched as a phrase instead.
+- kind/court/jurisdiction/year/date at the top level of a query become document sets cached per
+  searcher (like the request's filters); nested ones become constant-score clauses, so they never
+  change a ranking.
+- Plain multi-word queries: whoosh.py rescores the top hits by how many of the typed words stand
+  next to each other (a phrase) or near each other, so those rank above scattered words.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from whoosh import query - this is the Whoosh backend
+from whoosh.query import compound
+
+from magsearch.errors import QueryError
+from magsearch.index import querylang as ql
+from magsearch.index.whoosh_schema import AnyOf, PositionalPhrase, SearcherCache, ident_key
+
+TITLE_PHRASE_BOOST = 2.0
+IDENT_BOOST = 4.0  # on top of the ident field's own boost: carrier well above its citers
+IDENT_FALLBACK_BOOST = 0.5
+SCORED_EXPANSIONS = 4  # wildcard/fuzzy: the most frequent expansions score; the rest only match
+EXPANSION_SCORE = 0.5  # (constant score of a match on the other expansions)
+PASSAGE_EXPANSIONS = 10  # expanded words used to pick passages (the most frequent)
+PRELOAD_OVER = 8  # an OR of more clauses than this preloads its matches (cheaper than a tree)
+
+
+@dataclass
+class Translation:
+    query: Any  # the Whoosh query for document records (None: match every document)
+    filters: list[set[int]]  # document sets the query's own kind:/year:/date:... ask for
+    passage_clauses: list[Any]  # what picks the best passages, OR-ed (empty: the first passages)
+    terms: set[str] = field(default_factory=set)  # stemmed terms to highlight
+    notes: list[str] = field(default_factory=list)
+    # plain typed words: the top hits are rescored by their proximity
+    near: list[str] = field(default_factory=list)
+    # a lone wildcard or fuzzy word: the query without its unscored expansions, to rank with
+    # (documents matching only those come after, with their constant score)
+    rank_query: Any = None
+
+
+def any_of(clauses: list[Any]) -> Any:
+    if len(clauses) == 1:
+        return clauses[0]
+    if len(clauses) > PRELOAD_OVER:
+        return compound.PreloadedOr(clauses)
+    return query.Or(clauses)
+
+
+class Translator:
+    def __init__(
+        self, s: Any, cache: SearcherCache, analyzer: Any, plain: Any, max_expansions: int,
+        deadline: float,
+    ) -> None:  # fmt: skip
+        self.s, self.cache, self.deadline = s, cache, deadline
+        self.reader = s.reader()
+        self.analyzer, self.plain = analyzer, plain
+        self.max_expansions = max_expansions
+        self.terms: set[str] = set()
+        self.notes: list[str] = []
+        self.psg: list[Any] = []
+        self.searchable = False  # whether any part of the query gave something to search for
+        self.ranked: Any = None  # see Translation.rank_query
+
+    def stems(self, text: str) -> list[str]:
+        return [t.text for t in self.analyzer(text)]
+
+    def translate(self, node: ql.Node) -> Translation:
+        top = list(node.children) if isinstance(node, ql.And) else [node]
+        filters = [self.filter_set(n) for n in top if isinstance(n, ql.Facet | ql.DateSpan)]
+        rest = [n for n in top if not isinstance(n, ql.Facet | ql.DateSpan | ql.MatchAll)]
+        q = self.conjunction(rest, positive=True) if rest else None
+        if rest and not self.searchable:
+            raise QueryError(
+                "nothing to search for: the query has no words, phrases or identifiers"
+            )
+        near = self.plain_words(rest)
+        tr = Translation(q, filters, self.psg, self.terms, self.notes, near)
+        if len(rest) == 1 and isinstance(rest[0], ql.Word) and self.ranked is not None:
+            tr.rank_query = self.ranked
+        return tr
+
+    def filter_set(self, n: ql.Facet | ql.DateSpan) -> set[int]:
+        if isinstance(n, ql.DateSpan):
+            return self.cache.date_set(n.lo, n.hi)
+        return self.cache.facet_set(n.field, self.resolve(n))
+
+    def resolve(self, n: ql.Facet) -> list[str]:
+        values = self.cache.values(n.field, n.value)
+        if not values:
+            known = sorted(self.cache.by_value.get(n.field, {}))[:8]
+            some = f" (some are: {'; '.join(known)})" if known else ""
+            self.notes.append(f"{n.field}:{n.value} names no {n.field} in the archive{some}")
+        elif n.field in ("court", "jurisdiction") and [v.lower() for v in values] != [
+            n.value.lower()
+        ]:
+            self.notes.append(f"{n.field}:{n.value} read as {' or '.join(values)}")
+        return values
+
+    def conjunction(self, nodes: list[ql.Node], positive: bool) -> Any:
+        pos = [self.node(n, positive) for n in nodes if not isinstance(n, ql.Not)]
+        neg = [self.node(n.child, False) for n in nodes if isinstance(n, ql.Not)]
+        pos_q = [p for p in pos if p is not None]
+        neg_q = [p for p in neg if p is not None]
+        if not pos_q and positive:
+            self.notes.append("only excluded words: showing every document without them")
+        base = query.And(pos_q) if len(pos_q) > 1 else (pos_q[0] if pos_q else _every_doc())
+        if neg_q:
+            return query.AndNot(base, neg_q[0] if len(neg_q) == 1 else query.Or(neg_q))
+        return base
+
+    def node(self, n: ql.Node, positive: bool) -> Any:
+        if isinstance(n, ql.And):
+            return self.conjunction(list(n.children), positive)
+        if isinstance(n, ql.Or):
+            kids = [self.node(c, positive) for c in n.children]
+            return query.Or([k for k in kids if k is not None])
+        if isinstance(n, ql.Not):
+            inner = self.node(n.child, False)
+            return query.Not(inner) if inner is not None else None
+        if isinstance(n, ql.Word):
+            return self.word(n, positive)
+        if isinstance(n, ql.Phrase):
+            return self.phrase(n, positive)
+        if isinstance(n, ql.Ident):
+            return self.ident(n, positive)
+        if isinstance(n, ql.Facet | ql.DateSpan | ql.MatchAll):
+            self.searchable = True
+        if isinstance(n, ql.Facet):
+            terms = [query.Term(n.field, v) for v in self.resolve(n)]
+            return query.ConstantScoreQuery(query.Or(terms), 0.0) if terms else query.NullQuery
+        if isinstance(n, ql.DateSpan):
+            rq = query.TermRange("date", n.lo or None, n.hi or None, False, True)
+            return query.ConstantScoreQuery(rq, 0.0)
+        return _every_doc()  # MatchAll
+
+    def word(self, n: ql.Word, positive: bool) -> Any:
+        if n.fuzzy or n.prefix:
+            stems = self.expand(n)
+        else:
+            stems = self.stems(n.text)
+            if len(stems) > 1:  # "asset-freeze", "u.s.c.": the pieces as a phrase
+                return self.phrase(ql.Phrase(" ".join(stems), n.field), positive, analysed=stems)
+        if not stems:
+            return None
+        self.searchable = True
+        if positive:
+            self.terms.update(stems)
+            if n.field != "title":
+                self.psg.extend(query.Term("text", t) for t in stems[:PASSAGE_EXPANSIONS])
+        fields = ["title"] if n.field == "title" else ["title", "body"]
+        scored, rest = stems[:SCORED_EXPANSIONS], stems[SCORED_EXPANSIONS:]
+        clauses = [
+            query.Term(f, t)
+            for f in fields
+            for t in scored
+            if len(stems) == 1 or (f, t) in self.reader
+        ]
+        if not clauses:
+            return query.Term("body", stems[0])
+        if rest and positive:
+            self.ranked = any_of(clauses)
+        clauses += [AnyOf(f, rest, EXPANSION_SCORE) for f in fields]
+        return any_of(clauses)
+
+    def expand(self, n: ql.Word) -> list[str]:
+        """Stems of the archive's words that the wildcard or fuzzy word stands for, most frequent
+        first (the typed word itself first for a fuzzy one)."""
+        plain = [t.text for t in self.plain(n.text)]
+        if not plain:
+            return []
+        base = plain[0]
+        if n.prefix:
+            found = self.limited(self.reader.expand_prefix("words", base), f"{n.text}*")
+        else:
+            near = self.reader.terms_within("words", base, n.fuzzy, prefix=1)
+            found = [base, *self.limited(near, f"{n.text}~")]
+        if not found:
+            self.notes.append(f"no word in the archive matches {n.text}{'*' if n.prefix else '~'}")
+            found = [base]
+        return list(dict.fromkeys(s for w in found for s in self.stems(w)))
+
+    def limited(self, words: Any, label: str) -> list[str]:
+        """At most max_expansions words, the most frequent first (of at most 5x that many read)."""
+        cap = self.max_expansions
+        seen: list[tuple[int, str]] = []
+        more = False
+        for w in words:
+            text = w.decode("utf-8") if isinstance(w, bytes) else w
+            if len(seen) >= cap * 5:
+                more = True
+                break
+            seen.append((self.reader.doc_frequency("words", text), text))
+        seen.sort(key=lambda ft: (-ft[0], ft[1]))
+        if len(seen) > cap or more:
+            self.notes.append(f"{label} matches too many words: searched the {cap} most frequent")
+            seen = seen[:cap]
+        return [t for _, t in seen]
+
+    def phrase(self, n: ql.Phrase, positive: bool, analysed: list[str] | None = None) -> Any:
+        stems = analysed if analysed is not None else self.stems(n.text)
+        if len(stems) <= 1:
+            return self.word(ql.Word(n.text, n.field), positive) if stems else None
+        self.searchable = True
+        if positive:
+            self.terms.update(stems)
+            if n.field != "title":
+                self.psg.append(self.positional("text", stems, n.slop))
+        clauses = [self.positional("title", stems, n.slop, TITLE_PHRASE_BOOST)]
+        if n.field != "title":
+            clauses.append(self.positional("body", stems, n.slop))
+        return query.Or(clauses)
+
+    def positional(self, field: str, stems: list[str], slop: int, boost: float = 1.0) -> Any:
+        return PositionalPhrase(field, stems, slop, boost, self.deadline)
+
+    def ident(self, n: ql.Ident, positive: bool) -> Any:
+        key = ident_key(n.value)
+        r = self.reader
+        known = key and (r.doc_frequency("ident", key) or r.doc_frequency("cites", key))
+        words = self.stems(n.raw or n.value)
+        self.searchable = True
+        if positive:
+            self.terms.update(self.stems(n.value))
+            if key and known:
+                self.psg.append(query.Term("pcites", key))
+            elif len(words) > 1:
+                self.psg.append(self.positional("text", words, 0))
+        if known:
+            return query.Or([query.Term("ident", key, boost=IDENT_BOOST), query.Term("cites", key)])
+        if len(words) > 1:
+            self.notes.append(
+                f"no document carries or cites {n.value}: searched its words as a phrase"
+            )
+            return self.positional("body", words, 0, IDENT_FALLBACK_BOOST)
+        return query.Term("body", words[0]) if words else query.NullQuery
+
+    def plain_words(self, top: list[ql.Node]) -> list[str]:
+        """The stems of a query of 2 to 8 plain words (no fields, wildcards, operators), in the
+        order typed: the top hits are rescored by how near each other they stand."""
+        plain = [n for n in top if isinstance(n, ql.Word) and not (n.field or n.fuzzy or n.prefix)]
+        if not 2 <= len(plain) <= 8 or len(plain) != len(top):
+            return []
+        stems = [s for n in plain for s in self.stems(n.text)]
+        return stems if len(stems) >= 2 else []
+
+
+def _every_doc() -> Any:
+    return query.Term("rtype", "doc")
