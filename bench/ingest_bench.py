@@ -87,16 +87,25 @@ def generated_index(n: int) -> tuple[float, int]:
         archive = Archive(tmp)
         for i in range(n):
             paras = []
-            for j in range(10):
+            for _ in range(10):
                 paras.append(" ".join(rng.choice(WORDS) for _ in range(150)).capitalize() + ".")
             data = f"generated document {i}".encode()
             sha = archive.put_original(data, sha256_bytes(data))
             archive.record_version(
                 NewVersion(
-                    doc_id=f"g{i:06d}", sha256=sha, kind=rng.choice(["ruling", "legislation", "article"]),
-                    title=f"Generated document {i}", media_type="text/plain", size=len(data),
-                    filename=f"g{i}.txt", pages=None, warnings=(), date=f"{rng.randint(1990, 2024)}-01-01",
-                    passages=tuple(Passage(j, f"p-{j}", f"¶ {j + 1}", t) for j, t in enumerate(paras)),
+                    doc_id=f"g{i:06d}",
+                    sha256=sha,
+                    kind=rng.choice(["ruling", "legislation", "article"]),
+                    title=f"Generated document {i}",
+                    media_type="text/plain",
+                    size=len(data),
+                    filename=f"g{i}.txt",
+                    pages=None,
+                    warnings=(),
+                    date=f"{rng.randint(1990, 2024)}-01-01",
+                    passages=tuple(
+                        Passage(j, f"p-{j}", f"¶ {j + 1}", t) for j, t in enumerate(paras)
+                    ),
                 )  # fmt: skip
             )
         index = WhooshIndex(Path(tmp) / "index")
@@ -135,7 +144,9 @@ def main() -> None:
         raw_s, raw_pages = raw_extraction(files)
         pipe_s, pipe_pages, failed = pipeline(files)
         print(f"corpus PDF+HTML: {len(files)} files, {mb:.1f} MB")
-        print(f"  raw pypdf/bs4 extraction: {raw_s:.1f} s, {raw_pages / raw_s:.0f} pages/s, {mb / raw_s:.2f} MB/s")
+        print(
+            f"  raw pypdf/bs4 extraction: {raw_s:.1f} s, {raw_pages / raw_s:.0f} pages/s, {mb / raw_s:.2f} MB/s"
+        )
         print(f"  magsearch ingest (parse+structure+citations+store+index, {Settings().workers} workers): "
               f"{pipe_s:.1f} s, {pipe_pages / pipe_s:.0f} pages/s, {mb / pipe_s:.2f} MB/s, {failed} failed")  # fmt: skip
         print(f"  freshness: searchable {freshness(corpus):.3f} s after ingest returned")

@@ -23,7 +23,9 @@ MAGSEARCH = [sys.executable, "-m", "magsearch.cli"]
 KINDS = {"legislation": "legislation", "articles": "article", "rulings": "ruling"}
 
 
-def run(data: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+def run(
+    data: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 600
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [*MAGSEARCH, "--data", str(data), *args],
         capture_output=True,
@@ -58,7 +60,9 @@ def corpus_run(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
     return {"data": data, "results": results}
 
 
-def test_every_corpus_file_is_ingested_or_fails_with_a_one_line_reason(corpus: Path, corpus_run: dict) -> None:
+def test_every_corpus_file_is_ingested_or_fails_with_a_one_line_reason(
+    corpus: Path, corpus_run: dict
+) -> None:
     manifest = [ln.split("\t")[0] for ln in (corpus / "MANIFEST.tsv").read_text().splitlines()[1:]]
     expected = {m.removeprefix("shared/corpus/") for m in manifest}
     results = corpus_run["results"]
@@ -82,10 +86,16 @@ def test_every_corpus_file_is_ingested_or_fails_with_a_one_line_reason(corpus: P
         ("pdf-fixtures/paperless__multi-page-images.pdf", "ingested", "OCR needed"),
         ("pdf-fixtures/ingest__greek.pdf", "ingested", ""),
         ("rulings/juriscraper__conn_example.html", "ingested", ""),
-        ("legislation/canada_J-2.3_justice_for_victims_of_corrupt_foreign_officials_act_en.txt", "ingested", ""),
+        (
+            "legislation/canada_J-2.3_justice_for_victims_of_corrupt_foreign_officials_act_en.txt",
+            "ingested",
+            "",
+        ),
     ],
 )
-def test_special_files_get_the_right_outcome(corpus_run: dict, path: str, status: str, text: str) -> None:
+def test_special_files_get_the_right_outcome(
+    corpus_run: dict, path: str, status: str, text: str
+) -> None:
     res = corpus_run["results"][path]
     assert res["status"] == status, res
     if status == "failed":
@@ -108,11 +118,20 @@ def test_failed_files_leave_nothing_but_their_log_line(corpus_run: dict) -> None
 @pytest.mark.parametrize(
     ("phrase", "expected_file"),
     [
-        ('"Justice for Victims of Corrupt Foreign Officials Act"', "canada_J-2.3_justice_for_victims_of_corrupt_foreign_officials_act_en.txt"),
-        ('"gross violations of internationally recognized human rights"', "us_22_USC_ch108_global_magnitsky_human_rights_accountability.txt"),
+        (
+            '"Justice for Victims of Corrupt Foreign Officials Act"',
+            "canada_J-2.3_justice_for_victims_of_corrupt_foreign_officials_act_en.txt",
+        ),
+        (
+            '"gross violations of internationally recognized human rights"',
+            "us_22_USC_ch108_global_magnitsky_human_rights_accountability.txt",
+        ),
         ('"Magnitsky\'s Memory"', "asp_2019_magnitskys-memory.txt"),
         ('"Listed foreign national"', "canada_SOR-2017-233_justice_for_victims_regulations_en.txt"),
-        ('"dirigeants étrangers corrompus"', "canada_J-2.3_loi_justice_victimes_dirigeants_etrangers_corrompus_fr.txt"),
+        (
+            '"dirigeants étrangers corrompus"',
+            "canada_J-2.3_loi_justice_victimes_dirigeants_etrangers_corrompus_fr.txt",
+        ),
     ],
 )
 def test_distinctive_phrases_are_found(corpus_run: dict, phrase: str, expected_file: str) -> None:
@@ -165,7 +184,9 @@ def test_invalid_sidecar_fails_that_file_naming_the_field(tmp_path: Path) -> Non
     folder = tmp_path / "in"
     folder.mkdir()
     (folder / "a.txt").write_text("A perfectly good text about the Magnitsky Act.\n")
-    (folder / "a.txt.meta.json").write_text(json.dumps({"kind": "ruling", "date": "27 August 2019"}))
+    (folder / "a.txt.meta.json").write_text(
+        json.dumps({"kind": "ruling", "date": "27 August 2019"})
+    )
     (folder / "b.txt").write_text("Another good text, with no sidecar at all.\n")
     proc = run(tmp_path / "data", "ingest", "--json", str(folder))
     assert proc.returncode == 1
@@ -214,7 +235,9 @@ def bomb_pdf(megabytes: int) -> bytes:
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources "
         b"<< /Font << /F1 << /Type /Font /Subtype /Type1 /BaseFont /Helvetica >> >> >> >>",
-        b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(payload) + payload + b"\nendstream",
+        b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(payload)
+        + payload
+        + b"\nendstream",
     ]
     out, offsets = bytearray(b"%PDF-1.4\n"), []
     for n, body in enumerate(objects, start=1):
@@ -223,7 +246,10 @@ def bomb_pdf(megabytes: int) -> bytes:
     xref = len(out)
     out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
     out += b"".join(b"%010d 00000 n \n" % off for off in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        xref,
+    )
     return bytes(out)
 
 
@@ -233,7 +259,9 @@ def test_a_memory_hungry_file_fails_alone(tmp_path: Path) -> None:
     (folder / "bomb.pdf").write_bytes(bomb_pdf(12))
     assert (folder / "bomb.pdf").stat().st_size < 200_000
     (folder / "note.txt").write_text("A short note that needs hardly any memory.\n")
-    proc = run(tmp_path / "data", "ingest", "--json", str(folder), env={"MAGSEARCH_PARSE_MEMORY_MB": "150"})
+    proc = run(
+        tmp_path / "data", "ingest", "--json", str(folder), env={"MAGSEARCH_PARSE_MEMORY_MB": "150"}
+    )
     results = {Path(r["path"]).name: r for r in json_lines(proc.stdout)}
     assert results["bomb.pdf"]["error"] == "memory limit exceeded"
     assert results["note.txt"]["status"] == "ingested"
@@ -292,7 +320,11 @@ def test_kill_9_mid_batch_then_resume(corpus: Path, tmp_path: Path) -> None:
     assert run(data, "reindex").returncode == 0
     after = [json.loads(run(data, "search", "--json", "--limit", "50", q).stdout) for q in queries]
     for b, a in zip(before, after, strict=True):
-        assert b == a, (b["query"], [(h["id"], h["score"]) for h in b["hits"]], [(h["id"], h["score"]) for h in a["hits"]])
+        assert b == a, (
+            b["query"],
+            [(h["id"], h["score"]) for h in b["hits"]],
+            [(h["id"], h["score"]) for h in a["hits"]],
+        )
     assert all(b["total"] > 0 for b in before)
 
 
@@ -317,7 +349,9 @@ def test_a_second_writer_waits_then_says_why(tmp_path: Path) -> None:
     try:
         (tmp_path / "a.txt").write_text("Some text about the Global Magnitsky Act.\n")
         started = time.monotonic()
-        proc = run(data, "ingest", str(tmp_path / "a.txt"), env={"MAGSEARCH_INDEX_LOCK_TIMEOUT": "1"})
+        proc = run(
+            data, "ingest", str(tmp_path / "a.txt"), env={"MAGSEARCH_INDEX_LOCK_TIMEOUT": "1"}
+        )
         assert time.monotonic() - started >= 1
     finally:
         writer.cancel()

@@ -483,7 +483,9 @@ def test_article_links_to_the_judgment_and_the_laws(bundled: Library) -> None:
 def test_judgment_shows_who_cites_it(bundled: Library) -> None:
     citing = {link.citing_doc: link for link in bundled.archive.cited_by(JUDGMENT)}
     assert {ARTICLE, ARTICLE_PDF, PRESS, "ca-magnitsky-law-2017"} <= set(citing)
-    note = passages_of(bundled, "ca-magnitsky-law-2017")[citing["ca-magnitsky-law-2017"].citing_anchor]
+    note = passages_of(bundled, "ca-magnitsky-law-2017")[
+        citing["ca-magnitsky-law-2017"].citing_anchor
+    ]
     assert note.heading.startswith("Note on the Regulations")  # the editorial note, not s. 4(4)
     assert citing[ARTICLE_PDF].citing_anchor == "page-2"
 

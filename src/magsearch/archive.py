@@ -1,10 +1,11 @@
 """The archive: the system of record.
 
-Originals are stored untouched, content-addressed by sha256 (``objects/ab/abcdef…``), written to a
-temporary file, fsynced and renamed into place. The catalog is SQLite (WAL, synchronous=FULL): documents,
-versions, passages, citations, identifiers and the ingest log. A version is recorded in one transaction
-after its original is durable, so there is never a catalog row without its original. Nothing is ever
-overwritten: a changed document gets a new version; a withdrawn one keeps its row and citation.
+Originals are stored untouched, content-addressed by sha256 (``objects/ab/abcdef…``), written
+to a temporary file, fsynced and renamed into place. The catalog is SQLite (WAL,
+synchronous=FULL): documents, versions, passages, citations, identifiers and the ingest log.
+A version is recorded in one transaction after its original is durable, so there is never a
+catalog row without its original. Nothing is ever overwritten: a changed document gets a new
+version; a withdrawn one keeps its row and citation.
 """
 
 from __future__ import annotations
@@ -244,7 +245,9 @@ class Archive:
             raise ArchiveError(f"refusing to catalog {nv.sha256}: original not stored")
         at = now_iso()
         with self._tx() as db:
-            row = db.execute("SELECT MAX(seq) FROM versions WHERE doc_id=?", (nv.doc_id,)).fetchone()
+            row = db.execute(
+                "SELECT MAX(seq) FROM versions WHERE doc_id=?", (nv.doc_id,)
+            ).fetchone()
             seq = (row[0] or 0) + 1
             doc_values = (
                 nv.kind, nv.title, nv.date, nv.court, nv.jurisdiction, nv.language,

@@ -334,7 +334,9 @@ def _cases(text: str, whole: bool) -> list[_Hit]:
     from eyecite import get_citations
     from eyecite.models import FullCaseCitation, ShortCaseCitation
 
-    logging.getLogger("eyecite").setLevel(logging.ERROR)  # its overlap notices are not ours to print
+    logging.getLogger("eyecite").setLevel(
+        logging.ERROR
+    )  # its overlap notices are not ours to print
     hits: list[_Hit] = []
     if not text.strip():
         return hits  # eyecite refuses empty text

@@ -35,7 +35,9 @@ def _die(message: str, code: int) -> None:  # type: ignore[misc]
 
 
 def _bar(total: int, desc: str) -> tqdm:
-    return tqdm(total=total, desc=desc, unit="file", file=sys.stderr, disable=not sys.stderr.isatty())
+    return tqdm(
+        total=total, desc=desc, unit="file", file=sys.stderr, disable=not sys.stderr.isatty()
+    )
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -55,11 +57,19 @@ def cli(ctx: click.Context, data: Path) -> None:
 
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--kind", type=click.Choice([k.value for k in Kind]), help="Kind of every file (a sidecar wins).")
+@click.option(
+    "--kind",
+    type=click.Choice([k.value for k in Kind]),
+    help="Kind of every file (a sidecar wins).",
+)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per file on stdout.")
 @click.option("--if-empty", is_flag=True, help="Only when the archive holds no document yet.")
-@click.option("--workers", type=click.IntRange(1, 64), help="Parallel parse workers (default: one per core).")
-@click.option("--timeout", type=click.FloatRange(1, 3600), help="Seconds allowed to parse one file.")
+@click.option(
+    "--workers", type=click.IntRange(1, 64), help="Parallel parse workers (default: one per core)."
+)
+@click.option(
+    "--timeout", type=click.FloatRange(1, 3600), help="Seconds allowed to parse one file."
+)
 @click.pass_context
 def ingest(ctx: click.Context, paths: tuple[Path, ...], kind: str | None, as_json: bool,
            if_empty: bool, workers: int | None, timeout: float | None) -> None:  # fmt: skip
@@ -71,7 +81,9 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], kind: str | None, as_jso
         settings = _replace(settings, parse_timeout=timeout)
     lib = _lib(ctx)
     if if_empty and lib.archive.count_documents() > 0:
-        click.echo(f"archive already holds {lib.archive.count_documents()} documents; nothing to do")
+        click.echo(
+            f"archive already holds {lib.archive.count_documents()} documents; nothing to do"
+        )
         return
     files = find_files(paths)
     counts: Counter[str] = Counter()
@@ -121,7 +133,9 @@ def search(ctx: click.Context, query: tuple[str, ...], as_json: bool, limit: int
     lib = _lib(ctx)
     filters = {k: v for k, v in (("kind", kinds), ("year", years)) if v}
     try:
-        res = lib.search.search(" ".join(query), filters=filters, sort=sort, page=page, per_page=limit)
+        res = lib.search.search(
+            " ".join(query), filters=filters, sort=sort, page=page, per_page=limit
+        )
     except QueryError as exc:
         _die(str(exc), 2)
     if as_json:
@@ -129,11 +143,18 @@ def search(ctx: click.Context, query: tuple[str, ...], as_json: bool, limit: int
         return
     if res["partial"]:
         click.echo("note: the search ran out of time; results are partial", err=True)
-    click.echo(f"{res['total']} documents" + (f"  (did you mean: {res['suggestion']})" if res["suggestion"] else ""))
+    click.echo(
+        f"{res['total']} documents"
+        + (f"  (did you mean: {res['suggestion']})" if res["suggestion"] else "")
+    )
     for n, hit in enumerate(res["hits"], start=(page - 1) * limit + 1):
-        click.echo(f"{n:>3}. {hit['title']}  [{hit['kind']}{', ' + hit['date'] if hit['date'] else ''}]  id={hit['id']}")
+        click.echo(
+            f"{n:>3}. {hit['title']}  [{hit['kind']}{', ' + hit['date'] if hit['date'] else ''}]  id={hit['id']}"
+        )
         for p in hit["passages"][:1]:
-            where = p["label"] + (f", p. {p['page']}" if p["page"] and not p["anchor"].startswith("page-") else "")
+            where = p["label"] + (
+                f", p. {p['page']}" if p["page"] and not p["anchor"].startswith("page-") else ""
+            )
             click.echo(f"     {where}: {_plain(p['snippet'])}")
 
 
@@ -184,14 +205,18 @@ def show(ctx: click.Context, doc_id: str, as_json: bool) -> None:
     click.echo(f"  citation: {view['citation']}")
     click.echo(f"  identifiers: {', '.join(d['identifiers']) or '-'}")
     for v in view["versions"]:
-        click.echo(f"  version {v['seq']}: {v['sha256']}  {v['ingested_at']}  {v['size']} bytes  {v['filename']}")
+        click.echo(
+            f"  version {v['seq']}: {v['sha256']}  {v['ingested_at']}  {v['size']} bytes  {v['filename']}"
+        )
     click.echo(f"  passages ({len(view['passages'])}):")
     for p in view["passages"]:
         click.echo(f"    #{p['anchor']:<14} {p['label']:<10} {' '.join(p['text'].split())[:70]}")
     for title, links in (("cites", view["cites"]), ("cited by", view["cited_by"])):
         click.echo(f"  {title} ({len(links)}):")
         for link in links:
-            click.echo(f"    {link['doc_id']} #{link['anchor']}  {link['title']}  ({link['normalized']})")
+            click.echo(
+                f"    {link['doc_id']} #{link['anchor']}  {link['title']}  ({link['normalized']})"
+            )
 
 
 @cli.command()

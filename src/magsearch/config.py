@@ -26,10 +26,16 @@ def _env_float(name: str, default: float) -> float:
 
 @dataclass(frozen=True)
 class Settings:
-    data_dir: Path = field(default_factory=lambda: Path(os.environ.get("MAGSEARCH_DATA", "instance")))
+    data_dir: Path = field(
+        default_factory=lambda: Path(os.environ.get("MAGSEARCH_DATA", "instance"))
+    )
     # ingest: every file is parsed in its own process under these limits
-    parse_timeout: float = field(default_factory=lambda: _env_float("MAGSEARCH_PARSE_TIMEOUT", 60.0))
-    parse_memory_mb: int = field(default_factory=lambda: _env_int("MAGSEARCH_PARSE_MEMORY_MB", 1024))
+    parse_timeout: float = field(
+        default_factory=lambda: _env_float("MAGSEARCH_PARSE_TIMEOUT", 60.0)
+    )
+    parse_memory_mb: int = field(
+        default_factory=lambda: _env_int("MAGSEARCH_PARSE_MEMORY_MB", 1024)
+    )
     workers: int = field(default_factory=lambda: _env_int("MAGSEARCH_WORKERS", os.cpu_count() or 1))
     max_file_mb: int = field(default_factory=lambda: _env_int("MAGSEARCH_MAX_FILE_MB", 100))
     max_pages: int = field(default_factory=lambda: _env_int("MAGSEARCH_MAX_PAGES", 5000))

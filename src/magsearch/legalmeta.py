@@ -447,7 +447,9 @@ def _ruling(passages: list[Passage], lines: list[_Line], parsed: dict[str, Any])
     listing = len(reports) > 2 or len(dockets) > 8 or len(case_lines) > 3  # a list of opinions
 
     court, jurisdiction = _court(lines, first_page)
-    court = court.replace("\u2019", "'")  # "Workers’ Compensation" and "Workers' Compensation" are one court
+    court = court.replace(
+        "\u2019", "'"
+    )  # "Workers’ Compensation" and "Workers' Compensation" are one court
     if not court and apps and (press or re.search(r"(?i)\b(?:applications?|requêtes?)\s+n", text)):
         court, jurisdiction = ECHR, "Council of Europe"
     if court and not parsed.get("court"):

@@ -44,9 +44,7 @@ def index_documents(
             else:
                 records.append(rec)
         backend.write(records, delete=gone)
-        archive.mark_indexed(
-            [v.sha256 for d in chunk for v in archive.versions(d)]
-        )
+        archive.mark_indexed([v.sha256 for d in chunk for v in archive.versions(d)])
         if progress:
             progress(len(chunk))
     return len(ids)

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from whoosh import collectors, index, query - this is the Whoosh backend
+from whoosh import collectors, index, query
 from whoosh.filedb.filestore import RamStorage
 from whoosh.index import LockError
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from whoosh import query - this is the Whoosh backend
+from whoosh import query
 from whoosh.query import compound
 
 from magsearch.errors import QueryError

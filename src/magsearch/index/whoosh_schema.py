@@ -21,7 +21,7 @@ from collections import defaultdict
 from itertools import accumulate
 from typing import Any
 
-from whoosh import collectors, matching, query, scoring - the Whoosh backend
+from whoosh import collectors, matching, query, scoring
 from whoosh.analysis import Filter, RegexTokenizer
 from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
 from whoosh.lang.porter import stem as porter_stem

@@ -145,8 +145,14 @@ class Ingester:
             if existing is not None or digest in seen:
                 doc_id = existing.doc_id if existing else seen[digest]
                 doc = self.archive.find_document(doc_id)
-                self.archive.log(str(path), "unchanged", sha256=digest, doc_id=doc_id, version=digest)
-                emit(FileResult(str(path), "unchanged", doc_id, digest, doc.kind.value if doc else ""))
+                self.archive.log(
+                    str(path), "unchanged", sha256=digest, doc_id=doc_id, version=digest
+                )
+                emit(
+                    FileResult(
+                        str(path), "unchanged", doc_id, digest, doc.kind.value if doc else ""
+                    )
+                )
                 continue
             seen[digest] = ""
             yield Job(str(path), data, digest, self.kind, meta, self.settings.max_pages)
@@ -158,7 +164,9 @@ class Ingester:
             raise IngestError("not a regular file")
         size = path.stat().st_size
         if size > self.settings.max_file_mb * 1024 * 1024:
-            raise IngestError(f"file too large ({size / 1e6:.0f} MB > {self.settings.max_file_mb} MB)")
+            raise IngestError(
+                f"file too large ({size / 1e6:.0f} MB > {self.settings.max_file_mb} MB)"
+            )
         try:
             data = path.read_bytes()
         except OSError as exc:
@@ -195,7 +203,12 @@ class Ingester:
         )
         status = "new-version" if known else "ingested"
         self.archive.log(
-            job.path, status, sha256=job.sha256, doc_id=doc_id, version=job.sha256, warnings=a.warnings
+            job.path,
+            status,
+            sha256=job.sha256,
+            doc_id=doc_id,
+            version=job.sha256,
+            warnings=a.warnings,
         )
         return FileResult(job.path, status, doc_id, job.sha256, a.kind, a.pages, list(a.warnings))
 

@@ -37,7 +37,9 @@ def load(path: Path) -> dict[str, Any]:
     except UnicodeDecodeError:
         raise IngestError(f"sidecar {side.name}: not UTF-8") from None
     except json.JSONDecodeError as exc:
-        raise IngestError(f"sidecar {side.name}: invalid JSON ({exc.msg} at line {exc.lineno})") from None
+        raise IngestError(
+            f"sidecar {side.name}: invalid JSON ({exc.msg} at line {exc.lineno})"
+        ) from None
     return validate(data, side.name)
 
 
@@ -69,7 +71,9 @@ def _check(name: str, data: dict[str, Any]) -> None:
         )
     if "kind" in data and data["kind"] not in {k.value for k in Kind}:
         allowed = ", ".join(k.value for k in Kind)
-        raise IngestError(f"sidecar {name}: field 'kind' must be one of {allowed} (got {data['kind'][:40]!r})")
+        raise IngestError(
+            f"sidecar {name}: field 'kind' must be one of {allowed} (got {data['kind'][:40]!r})"
+        )
     if "date" in data and not valid_date(data["date"]):
         raise IngestError(
             f"sidecar {name}: field 'date' must be an ISO date YYYY, YYYY-MM or YYYY-MM-DD "
