@@ -617,3 +617,32 @@ def test_search_after_documents_are_replaced(tmp_path: Path) -> None:
     assert ids(svc.search("asset freeze"))[0] in {"us-2012", "uk-2020", "near"}
     assert set(ids(svc.search("sanction*"))) >= {"us-2012", "uk-2020"}
     index.close()
+
+
+SNIPPET_TEXT = (
+    "31. Turning to the present case, the Court found that the medical care given to the first "
+    "applicant while he was in detention had been inadequate. The authorities had known of his "
+    "condition, yet they had not ensured timely diagnosis, proper treatment and appropriate "
+    "supervision as his health deteriorated."
+)
+
+
+def _terms(ix: WhooshIndex, words: str) -> frozenset[str]:
+    return frozenset(ix._key(w) for w in words.split())
+
+
+def test_snippet_marks_small_words_only_inside_a_phrase() -> None:
+    ix = WhooshIndex(None)
+    out = ix.highlight(SNIPPET_TEXT, _terms(ix, "the medical care given to the first applicant"))
+    assert "<mark>the</mark> <mark>medical</mark>" in out
+    assert out.startswith("31. Turning to the present case, the Court")  # stray "to the" unmarked
+    assert ix.highlight(SNIPPET_TEXT, _terms(ix, "the")).count("<mark>") >= 3  # alone, it is marked
+
+
+def test_snippet_fragments_never_repeat_text() -> None:
+    ix = WhooshIndex(None)
+    out = ix.highlight(SNIPPET_TEXT, _terms(ix, "court diagnosis"))
+    for fragment in out.split(" … "):
+        plain = fragment.replace("<mark>", "").replace("</mark>", "")
+        assert out.replace("<mark>", "").replace("</mark>", "").count(plain) == 1
+    assert "<mark>Court</mark>" in out and "<mark>diagnosis</mark>" in out

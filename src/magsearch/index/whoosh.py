@@ -429,14 +429,30 @@ class WhooshIndex:
         return snippet(text, frozenset(terms), self._key, top=top)
 
 
+_QUIET = frozenset(
+    "a an and as at be by for from in is it of on or that the this to was were with".split()
+)  # marked only inside a run of marks (a phrase), not each time they occur
+
+
+def _marks(text: str, terms: frozenset[str], key: Any) -> list[tuple[int, int]]:
+    found: list[tuple[int, int, bool]] = []
+    known = key.__self__._cache.get  # the analyzer's own cache: most tokens are in it
+    for m in TOKEN_RE.finditer(text):
+        word = m.group()
+        if (known(word) or key(word)) in terms:
+            found.append((*m.span(), word.lower() in _QUIET))
+    runs: list[list[tuple[int, int, bool]]] = []  # marks next to each other, as in a phrase
+    for mark in found:
+        if runs and mark[0] - runs[-1][-1][1] <= 2:
+            runs[-1].append(mark)
+        else:
+            runs.append([mark])
+    kept = [(a, b) for run in runs if not all(q for _, _, q in run) for a, b, _ in run]
+    return kept or [(a, b) for a, b, _ in found]  # a query of small words alone: mark them
+
+
 def snippet(text: str, terms: frozenset[str], key: Any, *, top: int = 2) -> str:
-    marks: list[tuple[int, int]] = []
-    if terms:
-        known = key.__self__._cache.get  # the analyzer's own cache: most tokens are in it
-        for m in TOKEN_RE.finditer(text):
-            word = m.group()
-            if (known(word) or key(word)) in terms:
-                marks.append(m.span())
+    marks = _marks(text, terms, key) if terms else []
     if not marks:
         cut = _cut(text, SNIPPET_CHARS, 1)
         return html.escape(text[:cut]) + (" …" if cut < len(text) else "")
@@ -447,12 +463,18 @@ def snippet(text: str, terms: frozenset[str], key: Any, *, top: int = 2) -> str:
         else:
             frags.append([span])
     best = sorted(frags, key=lambda f: (-len(f), f[0][0]))[:top]
-    out = []
+    windows: list[tuple[int, int, list[tuple[int, int]]]] = []
     for frag in sorted(best, key=lambda f: f[0][0]):
         start = (
             _cut(text, frag[0][0] - SNIPPET_SURROUND, -1) if frag[0][0] > SNIPPET_SURROUND else 0
         )
         end = _cut(text, frag[-1][1] + SNIPPET_SURROUND, 1)
+        if windows and start <= windows[-1][1]:  # overlapping windows: one fragment, no repeats
+            prev = windows.pop()
+            start, frag = prev[0], prev[2] + frag
+        windows.append((start, end, frag))
+    out = []
+    for start, end, frag in windows:
         pieces, pos = [], start
         for a, b in frag:
             pieces.append(html.escape(text[pos:a]) + "<mark>" + html.escape(text[a:b]) + "</mark>")
@@ -584,7 +606,8 @@ def _records(rec: IndexRecord) -> list[dict[str, Any]]:
         "ident": " ".join(ident_key(i) for i in doc.identifiers),
         "cites": " ".join(all_cites),
         "body": body,
-        "words": f"{title}\n\n{body}",
+        # only its lexicon is read (wildcards, fuzzy terms, did-you-mean): each word once is enough
+        "words": " ".join(dict.fromkeys(TOKEN_RE.findall(f"{title}\n\n{body}"))),
         "kind": doc.kind.value,
         "court": doc.court.strip(),
         "jurisdiction": doc.jurisdiction.strip(),
