@@ -360,3 +360,12 @@ def test_a_second_writer_waits_then_says_why(tmp_path: Path) -> None:
     # the file was archived but not acknowledged; the next run indexes it
     assert run(data, "ingest", str(tmp_path / "a.txt")).returncode == 0
     assert json.loads(run(data, "search", "--json", "Global Magnitsky").stdout)["total"] == 1
+
+
+def test_the_index_is_written_in_non_compound_segments(tmp_path: Path) -> None:
+    """Compound segments are copied into memory by every searcher that opens them."""
+    data = tmp_path / "data"
+    assert run(data, "ingest", str(ARCHIVE)).returncode == 0
+    files = [p.name for p in (data / "index").iterdir()]
+    assert any(name.endswith(".pst") for name in files)  # postings in a file of their own
+    assert not any(name.endswith(".seg") for name in files)

@@ -156,7 +156,8 @@ class WhooshIndex:
     # -- writing -------------------------------------------------------------------------------
     def _writer(self, **options: Any) -> Any:
         try:
-            return self._ix.writer(timeout=self.lock_timeout, delay=0.1, limitmb=256, **options)
+            options = {"compound": False, "limitmb": 256, **options}  # non-compound: cheap searchers
+            return self._ix.writer(timeout=self.lock_timeout, delay=0.1, **options)
         except LockError:
             raise IndexUnavailable(
                 f"the index is locked by another writer (waited {self.lock_timeout:g} s); "
