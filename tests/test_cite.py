@@ -210,3 +210,13 @@ def test_highwire_tags() -> None:
         "Jane Doe",
         "Richard Roe",
     ]
+
+
+def test_a_rulings_pdf_author_is_not_its_author() -> None:
+    """The Author field of a judgment's PDF names whoever made the file; references name the court."""
+    from dataclasses import replace
+
+    made_by = replace(RULING, meta={**RULING.meta, "authors": ["registry clerk 7"]})
+    for out in (cite.bibtex(made_by), cite.ris(made_by), str(cite.csl_json(made_by))):
+        assert "registry clerk 7" not in out
+    assert "European Court of Human Rights" in cite.ris(made_by)

@@ -232,6 +232,10 @@ def _tex(text: str) -> str:
 
 
 def _authors(doc: Document) -> list[str]:
+    """The authors a reference should name. A judgment has none but its court (given as the
+    institution or publisher); the Author field of a ruling's PDF names whoever made the file."""
+    if doc.kind is Kind.RULING:
+        return []
     return [str(a) for a in doc.meta.get("authors") or []]
 
 
