@@ -156,7 +156,11 @@ class WhooshIndex:
     # -- writing -------------------------------------------------------------------------------
     def _writer(self, **options: Any) -> Any:
         try:
-            options = {"compound": False, "limitmb": 256, **options}  # non-compound: cheap searchers
+            options = {
+                "compound": False,
+                "limitmb": 256,
+                **options,
+            }  # non-compound: cheap searchers
             return self._ix.writer(timeout=self.lock_timeout, delay=0.1, **options)
         except LockError:
             raise IndexUnavailable(
