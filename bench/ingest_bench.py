@@ -20,6 +20,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from common import cpu_line
+
 from magsearch.archive import Archive, NewVersion, sha256_bytes
 from magsearch.config import Settings
 from magsearch.index.sync import index_documents
@@ -37,15 +39,7 @@ WORDS = (
 
 
 def machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{os.cpu_count()} cores, {cpu}, Python {platform.python_version()}"
+    return f"{cpu_line()}, Python {platform.python_version()}"
 
 
 def raw_extraction(files: list[Path]) -> tuple[float, int]:

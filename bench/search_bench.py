@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 import platform
 import random
 import re
@@ -33,6 +32,8 @@ import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
+
+from common import cpu_line
 
 from magsearch.archive import Archive, NewVersion
 from magsearch.config import Settings
@@ -298,18 +299,11 @@ def run_fts(db: sqlite3.Connection, queries: list[tuple[str, str]], snippets: bo
 
 
 def machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    cpu = cpu_line()
     import whoosh
 
     wv = ".".join(map(str, whoosh.__version__))
-    return (f"{os.cpu_count()} cores (nproc), {cpu}, Python {platform.python_version()}, "
+    return (f"{cpu}, Python {platform.python_version()}, "
             f"Whoosh {wv}, SQLite {sqlite3.sqlite_version}")  # fmt: skip
 
 

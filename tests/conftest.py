@@ -11,6 +11,8 @@ import pytest
 from magsearch.config import Settings
 from magsearch.library import Library, open_library
 
+pytest_plugins = ["webfixtures"]  # sample, app and client: a real archive served by the real app
+
 REPO = Path(__file__).resolve().parent.parent
 ARCHIVE = REPO / "archive"
 

@@ -7,14 +7,13 @@ import hashlib
 import json
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from magsearch.web import CSP, create_app
+from magsearch.web import CSP
 from webfixtures import (
     AMENDED_ID,
     HOSTILE_ID,
@@ -23,27 +22,9 @@ from webfixtures import (
     WITHDRAWN_ID,
     Sample,
     check_page,
-    sample_archive,
 )
 
 ATOM = "{http://www.w3.org/2005/Atom}"
-
-
-@pytest.fixture(scope="module")
-def sample(tmp_path_factory: pytest.TempPathFactory) -> Sample:
-    return sample_archive(tmp_path_factory)
-
-
-@pytest.fixture(scope="module")
-def app(sample: Sample) -> Iterator[Flask]:
-    app = create_app(sample.settings, {"TESTING": True})
-    yield app
-    app.extensions["magsearch"].close()
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
 
 
 def get(client: FlaskClient, url: str, status: int = 200, **kw: Any) -> Any:

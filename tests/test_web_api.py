@@ -4,7 +4,6 @@ against the schemas the document gives for their path and status."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -12,25 +11,13 @@ from flask import Flask
 from flask.testing import FlaskClient
 from jsonschema import Draft202012Validator
 
-from magsearch.web import create_app
-from webfixtures import AMENDED_ID, HOSTILE_ID, RULING_ID, WITHDRAWN_ID, Sample, sample_archive
-
-
-@pytest.fixture(scope="module")
-def sample(tmp_path_factory: pytest.TempPathFactory) -> Sample:
-    return sample_archive(tmp_path_factory)
-
-
-@pytest.fixture(scope="module")
-def app(sample: Sample) -> Iterator[Flask]:
-    app = create_app(sample.settings, {"TESTING": True})
-    yield app
-    app.extensions["magsearch"].close()
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
+from webfixtures import (
+    AMENDED_ID,
+    HOSTILE_ID,
+    RULING_ID,
+    WITHDRAWN_ID,
+    Sample,
+)
 
 
 @pytest.fixture(scope="module")

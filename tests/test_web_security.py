@@ -3,32 +3,15 @@ in ids; huge and junk parameters; bad percent-encoding. Never a 500, never unesc
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 
-from magsearch.web import create_app
 from magsearch.web.common import safe_snippet
-from webfixtures import HOSTILE_ID, RULING_ID, Sample, check_page, sample_archive
-
-
-@pytest.fixture(scope="module")
-def sample(tmp_path_factory: pytest.TempPathFactory) -> Sample:
-    return sample_archive(tmp_path_factory)
-
-
-@pytest.fixture(scope="module")
-def app(sample: Sample) -> Iterator[Flask]:
-    app = create_app(sample.settings, {"TESTING": True})
-    yield app
-    app.extensions["magsearch"].close()
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
+from webfixtures import (
+    HOSTILE_ID,
+    RULING_ID,
+    check_page,
+)
 
 
 def fetch(client: FlaskClient, url: str) -> tuple[int, str]:

@@ -24,11 +24,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from flask import Flask
+from flask.testing import FlaskClient
 
 from magsearch.config import Settings
 from magsearch.index.sync import index_documents
 from magsearch.ingest.pipeline import Ingester, find_files
 from magsearch.library import open_library
+from magsearch.web import create_app
 
 REPO = Path(__file__).resolve().parent.parent
 BUNDLED = REPO / "archive"
@@ -213,3 +216,20 @@ def check_page(html: str) -> _Tags:
         if tag == "input" and attrs.get("type") not in ("hidden", "submit"):
             assert attrs.get("id") in labelled or attrs.get("aria-label"), f"unlabelled {attrs}"
     return parser
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory: pytest.TempPathFactory) -> Sample:
+    return sample_archive(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def app(sample: Sample) -> Iterator[Flask]:
+    app = create_app(sample.settings, {"TESTING": True})
+    yield app
+    app.extensions["magsearch"].close()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
