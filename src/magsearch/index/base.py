@@ -9,6 +9,7 @@ The index holds two kinds of record for each document's current version:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -76,6 +77,9 @@ class IndexBackend(Protocol):
 
     def write(self, records: list[IndexRecord], delete: list[str] = ()) -> None:  # type: ignore[assignment]
         """Replace the given documents' records (and drop the `delete` ids) in one commit."""
+
+    def bulk_load(self, records: Iterable[IndexRecord]) -> int:
+        """Add many documents to an empty index at once (a rebuild); returns how many."""
 
     def clear(self) -> None:
         """Remove everything (before a rebuild)."""

@@ -6,7 +6,7 @@ The catalog marks each version `indexed` only after the index commit that holds 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 
 from ..archive import Archive
 from .base import IndexBackend, IndexRecord
@@ -58,6 +58,19 @@ def sync_pending(archive: Archive, backend: IndexBackend) -> int:
 def rebuild(
     archive: Archive, backend: IndexBackend, progress: Callable[[int], None] | None = None
 ) -> int:
+    """The index anew from the archive: one bulk load of every current version."""
     backend.clear()
     archive.mark_all_unindexed()
-    return index_documents(archive, backend, archive.document_ids(), progress)
+    ids = archive.document_ids()
+
+    def records() -> Iterator[IndexRecord]:
+        for doc_id in ids:
+            rec = record_for(archive, doc_id)
+            if rec is not None:
+                yield rec
+            if progress:
+                progress(1)
+
+    backend.bulk_load(records())
+    archive.mark_indexed([v.sha256 for d in ids for v in archive.versions(d)])
+    return len(ids)

@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import html
 import math
+import os
 import shutil
 import threading
 import time
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -175,8 +177,10 @@ class WhooshIndex:
         go to Whoosh's writer (a bulk load may pass procs=2, multisegment=True)."""
         w = self._writer(**options)
         try:
-            for doc_id in {*delete, *(r.doc.id for r in records)}:
-                w.delete_by_term("doc_id", doc_id)
+            # one searcher for all the deletes (Whoosh opens one per delete_by_term otherwise)
+            with w.searcher() as current:
+                for doc_id in sorted({*delete, *(r.doc.id for r in records)}):
+                    w.delete_by_term("doc_id", doc_id, searcher=current)
             for rec in records:
                 for fields in _records(rec):
                     w.add_document(**fields)
@@ -184,6 +188,26 @@ class WhooshIndex:
             w.cancel()
             raise
         w.commit(merge=True, optimize=False)
+
+    def bulk_load(self, records: Iterable[IndexRecord]) -> int:
+        """Add many documents to an empty index in one commit, with a sub-writer per core.
+
+        Committing batch after batch re-merges the growing segments: 37 docs/s at 4,000 documents
+        of 10 kB, against 149 docs/s for one commit with two sub-writers (docs/benchmarks.md)."""
+        procs = max(1, min(4, os.cpu_count() or 1))
+        options: dict[str, Any] = {"procs": procs, "multisegment": True} if procs > 1 else {}
+        w = self._writer(**options)
+        count = 0
+        try:
+            for rec in records:
+                for fields in _records(rec):
+                    w.add_document(**fields)
+                count += 1
+        except BaseException:
+            w.cancel()
+            raise
+        w.commit()
+        return count
 
     def doc_ids(self) -> set[str]:
         s = self.searcher()
