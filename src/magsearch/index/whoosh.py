@@ -108,7 +108,10 @@ class WhooshIndex:
         self.analyzer = self.schema["body"].analyzer
         self.plain = make_plain_analyzer()
         self._key = term_key(self.analyzer)
-        self._local = threading.local()
+        # one searcher per process, refreshed after commits; Whoosh reads files with seek + read,
+        # so threads take turns (a search is milliseconds; gunicorn's sync workers have one thread)
+        self._searcher: Any = None
+        self._lock = threading.RLock()
         self._ix = self._open()
 
     # -- opening -------------------------------------------------------------------------------
@@ -150,10 +153,10 @@ class WhooshIndex:
         self._ix = self._create()
 
     def close(self) -> None:
-        s = getattr(self._local, "searcher", None)
-        if s is not None:
-            s.close()
-            self._local.searcher = None
+        with self._lock:
+            if self._searcher is not None:
+                self._searcher.close()
+                self._searcher = None
 
     # -- writing -------------------------------------------------------------------------------
     def _writer(self, **options: Any) -> Any:
@@ -210,25 +213,30 @@ class WhooshIndex:
         return count
 
     def doc_ids(self) -> set[str]:
-        s = self.searcher()
-        return {s.stored_fields(n)["doc_id"] for n in self.cache(s).docs}
+        with self._lock:
+            s = self.searcher()
+            return {s.stored_fields(n)["doc_id"] for n in self.cache(s).docs}
 
     def doc_count(self) -> int:
-        return len(self.cache(self.searcher()).docs)
+        with self._lock:
+            return len(self.cache(self.searcher()).docs)
 
     # -- reading -------------------------------------------------------------------------------
     def searcher(self) -> Any:
-        s = getattr(self._local, "searcher", None)
-        if s is not None and not s.up_to_date():
-            if s.doc_count_all():
-                s = s.refresh()
-            else:  # Whoosh cannot refresh a searcher over an empty index: open a new one
-                s.close()
-                s = None
-        if s is None:
-            s = self._ix.searcher(weighting=RecordBM25F())
-        self._local.searcher = s
-        return s
+        """The process's searcher, refreshed when the index has a newer generation. Callers hold
+        self._lock while they use it."""
+        with self._lock:
+            s = self._searcher
+            if s is not None and not s.up_to_date():
+                if s.doc_count_all():
+                    s = s.refresh()  # closes what the new generation no longer needs
+                else:  # Whoosh cannot refresh a searcher over an empty index: open a new one
+                    s.close()
+                    s = None
+            if s is None:
+                s = self._ix.searcher(weighting=RecordBM25F())
+            self._searcher = s
+            return s
 
     def cache(self, s: Any) -> SearcherCache:
         """Facet columns and document sets of this searcher generation, built on first use."""
@@ -245,6 +253,10 @@ class WhooshIndex:
         return t.translate(node)
 
     def search(self, request: SearchRequest) -> SearchResult:
+        with self._lock:
+            return self._search(request)
+
+    def _search(self, request: SearchRequest) -> SearchResult:
         deadline = time.monotonic() + request.time_limit
         s = self.searcher()
         cache = self.cache(s)
@@ -432,6 +444,10 @@ class WhooshIndex:
     def more_like(
         self, doc_id: str, text: str, limit: int = 5, time_limit: float = 2.0
     ) -> SearchResult:
+        with self._lock:
+            return self._more_like(doc_id, text, limit, time_limit)
+
+    def _more_like(self, doc_id: str, text: str, limit: int, time_limit: float) -> SearchResult:
         s = self.searcher()
         cache = self.cache(s)
         own = [n for n in s.document_numbers(doc_id=doc_id) if n in cache.docs]
