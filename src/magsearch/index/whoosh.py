@@ -3,7 +3,7 @@ scoring, caches) and in whoosh_query.py (the query translation).
 
 Levers that matter (measured in ../shared/design/whoosh-performance.md): non-compound segments
 (`writer(compound=False)`: a searcher opens in 0.2 ms instead of copying the index into memory),
-one searcher per thread refreshed after commits, facet filters as document sets cached per searcher,
+one searcher per process refreshed after commits, facet filters as document sets cached per searcher,
 no large stored fields (texts are read from the archive), snippets from the top hits only.
 
 A search makes at most three passes, all under one deadline: the top hits (Whoosh's top-N collector,
