@@ -5,7 +5,6 @@ from __future__ import annotations
 import codecs
 import gzip
 import io
-import os
 import random
 import struct
 import zipfile
@@ -14,11 +13,12 @@ from pathlib import Path
 
 import pytest
 
+from conftest import corpus_root
 from magsearch.errors import IngestError
 from magsearch.ingest.detect import HTML, PDF, TEXT, detect
 
 REPO = Path(__file__).resolve().parent.parent
-CORPUS = Path(os.environ.get("MAGSEARCH_CORPUS") or REPO.parent / "shared" / "corpus")
+CORPUS = corpus_root()
 MANIFEST = CORPUS / "MANIFEST.tsv"
 NO_CORPUS = f"shared corpus not found at {CORPUS} (set MAGSEARCH_CORPUS)"
 

@@ -7,7 +7,6 @@ descriptions; where the outcome differs from the description the entry says why.
 from __future__ import annotations
 
 import datetime
-import os
 import re
 import subprocess
 import sys
@@ -21,6 +20,7 @@ import pytest
 from fpdf import FPDF
 from fpdf.enums import EncryptionMethod
 
+from conftest import corpus_root
 from magsearch.errors import IngestError
 from magsearch.ingest.html import HtmlParser, decode_html
 from magsearch.ingest.pdf import PdfParser, page_blocks, page_ranges
@@ -29,7 +29,7 @@ from magsearch.ingest.text import TextParser, iso_date
 from magsearch.models import Block, Parsed
 
 REPO = Path(__file__).resolve().parent.parent
-CORPUS = Path(os.environ.get("MAGSEARCH_CORPUS") or REPO.parent / "shared" / "corpus")
+CORPUS = corpus_root()
 MANIFEST = CORPUS / "MANIFEST.tsv"
 NO_CORPUS = f"shared corpus not found at {CORPUS} (set MAGSEARCH_CORPUS)"
 LIMIT_SECONDS = 30.0  # a corpus parse slower than this fails (the slowest, freeculture, takes ~5 s)

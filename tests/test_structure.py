@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import json
-import os
 import re
 import sys
 from dataclasses import replace
@@ -15,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from conftest import corpus_root
 from magsearch.ingest.registry import parse_bytes
 from magsearch.models import Block, Passage
 from magsearch.structure import guess_kind, kind_scores, segment, strip_furniture
@@ -22,7 +22,7 @@ from magsearch.structure import guess_kind, kind_scores, segment, strip_furnitur
 REPO = Path(__file__).resolve().parents[1]
 ARCHIVE = REPO / "archive"
 SOURCES = REPO / "scripts" / "collection"
-CORPUS = Path(os.environ.get("MAGSEARCH_CORPUS", REPO.parent / "shared" / "corpus"))
+CORPUS = corpus_root()
 ANCHOR = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
 CA_ACT = "legislation/canada_J-2.3_justice_for_victims_of_corrupt_foreign_officials_act_en.txt"
