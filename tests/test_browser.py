@@ -18,7 +18,7 @@ from webfixtures import (
     VANISHED_ANCHOR,
     Sample,
     sample_archive,
-    serve_in_thread,
+    serve_with_gunicorn,
 )
 
 pytestmark = pytest.mark.browser
@@ -47,7 +47,7 @@ playwright = pytest.importorskip(
 @pytest.fixture(scope="module")
 def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     sample: Sample = sample_archive(tmp_path_factory)
-    with serve_in_thread(sample.settings) as url:
+    with serve_with_gunicorn(sample.data_dir, tmp_path_factory.mktemp("gunicorn") / "log") as url:
         yield url
 
 

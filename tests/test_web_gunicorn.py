@@ -5,11 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import signal
-import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -17,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from webfixtures import REPO, RULING_ID, WITHDRAWN_ID, Sample, free_port, sample_archive
+from webfixtures import RULING_ID, WITHDRAWN_ID, Sample, sample_archive, serve_with_gunicorn
 
 GUNICORN = Path(sys.executable).with_name("gunicorn")
 
@@ -39,52 +35,9 @@ def fetch(url: str) -> tuple[int, dict[str, str], bytes]:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     sample: Sample = sample_archive(tmp_path_factory)
-    port = free_port()
-    env = {**os.environ, "MAGSEARCH_DATA": str(sample.data_dir), "PYTHONUNBUFFERED": "1"}
     log = tmp_path_factory.mktemp("gunicorn") / "gunicorn.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [
-                str(GUNICORN),
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                "2",
-                "--timeout",
-                "30",
-                "--graceful-timeout",
-                "5",
-                "wsgi:app",
-            ],
-            cwd=REPO,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if fetch(f"{base}/static/style.css")[0] == 200:
-                    break
-            except OSError:
-                pass
-            assert proc.poll() is None, f"gunicorn exited: {log.read_text()[-2000:]}"
-            assert time.monotonic() < deadline, (
-                f"gunicorn did not answer: {log.read_text()[-2000:]}"
-            )
-            time.sleep(0.2)
+    with serve_with_gunicorn(sample.data_dir, log) as base:
         yield base
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-    assert proc.returncode == 0, log.read_text()[-2000:]
-    assert "Traceback" not in log.read_text()
 
 
 def test_search_over_http(server: str) -> None:

@@ -15,7 +15,6 @@ import json
 import re
 import shutil
 import socket
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -150,23 +149,49 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve_in_thread(settings: Settings) -> Iterator[str]:
-    """Serve create_app(settings) with Werkzeug on 127.0.0.1, a free port; yields the base URL."""
-    from werkzeug.serving import make_server
+def serve_with_gunicorn(data_dir: Path, log: Path, workers: int = 2) -> Iterator[str]:
+    """`gunicorn wsgi:app` from the virtualenv, as deployed, on 127.0.0.1 and a free port, with
+    MAGSEARCH_DATA=data_dir; yields the base URL once it answers, and stops it cleanly after.
+    (A server in its own process: what it leaks or logs cannot leak into the test process.)"""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    import urllib.request
 
-    from magsearch.web import create_app
-
-    app = create_app(settings)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="web-test-server", daemon=True)
-    thread.start()
+    port = free_port()
+    env = {**os.environ, "MAGSEARCH_DATA": str(data_dir), "PYTHONUNBUFFERED": "1"}
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    args = [str(gunicorn), "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
+            "--timeout", "30", "--graceful-timeout", "5", "wsgi:app"]  # fmt: skip
+    with log.open("wb") as out:
+        proc = subprocess.Popen(args, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
     try:
-        yield f"http://127.0.0.1:{server.server_port}"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/static/style.css", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            assert proc.poll() is None, f"gunicorn exited: {log.read_text()[-2000:]}"
+            assert time.monotonic() < deadline, (
+                f"gunicorn did not answer: {log.read_text()[-2000:]}"
+            )
+            time.sleep(0.2)
+        yield base
     finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
-        app.extensions["magsearch"].close()
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, log.read_text()[-2000:]
+    assert "Traceback" not in log.read_text(), log.read_text()[-2000:]
 
 
 def copy_tree(src: Path, dst: Path) -> Path:
