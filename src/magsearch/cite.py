@@ -124,22 +124,23 @@ def _date_parts(date: str) -> list[int]:
     return [int(x) for x in date.split("-")[:3] if x.isdigit()]
 
 
-def _bb_date(date: str) -> str:
+def _written_date(date: str, months: list[str] | tuple[str, ...], us: bool) -> str:
+    """An ISO date in words: "Aug. 27, 2019" (Bluebook, us=True) or "27 August 2019" (OSCOLA)."""
     parts = _date_parts(date)
     if len(parts) == 3:
-        return f"{_BB_MONTHS[parts[1] - 1]} {parts[2]}, {parts[0]}"
+        month = months[parts[1] - 1]
+        return f"{month} {parts[2]}, {parts[0]}" if us else f"{parts[2]} {month} {parts[0]}"
     if len(parts) == 2:
-        return f"{_BB_MONTHS[parts[1] - 1]} {parts[0]}"
+        return f"{months[parts[1] - 1]} {parts[0]}"
     return str(parts[0]) if parts else ""
+
+
+def _bb_date(date: str) -> str:
+    return _written_date(date, _BB_MONTHS, us=True)
 
 
 def _uk_date(date: str) -> str:
-    parts = _date_parts(date)
-    if len(parts) == 3:
-        return f"{parts[2]} {_MONTHS[parts[1] - 1]} {parts[0]}"
-    if len(parts) == 2:
-        return f"{_MONTHS[parts[1] - 1]} {parts[0]}"
-    return str(parts[0]) if parts else ""
+    return _written_date(date, _MONTHS, us=False)
 
 
 def _app_numbers(doc: Document) -> list[str]:
