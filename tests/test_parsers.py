@@ -182,6 +182,9 @@ PDFS: dict[str, Pdf] = {
     # A user password is set; only the *owner* password is empty. pypdf would open it with "",
     # but the parser refuses files whose author set a user password.
     "pypdf__r6-user-password.pdf": Pdf(error="encrypted: password required"),
+    # shared/corpus/scans/: scanned pages with no text layer
+    "ocrmypdf__c02-22.pdf": Pdf(1, warnings=(f"no text layer on page 1{OCR}",), no_text=True),
+    "ocrmypdf__multipage.pdf": Pdf(6, warnings=(f"no text layer on pages 1-3, 5-6{OCR}",)),
     "courtlistener__Calderon_Fuentes_EHO.pdf": Pdf(
         11, warnings=(f"no text layer on pages 7-11{OCR}",), text=("EXPEDITED HEARING ORDER",)
     ),
