@@ -3,14 +3,26 @@
 A hostile file (an endless loop, a decompression bomb) fails alone ("timed out after 60 s",
 "memory limit exceeded") and the batch goes on. Workers are forked, so the parsers are imported once
 in the parent and each file costs a fork, not an interpreter start-up.
+
+The deadline counts the file's own time only: a child that has finished and is waiting for the parent
+to read its result (the parent may be busy committing to the index) is never timed out. A child may
+ask for more time while it works (`extend_deadline`, used by OCR, whose cost grows with the pages).
+
+A child dies with its parent: on Linux through PR_SET_PDEATHSIG, elsewhere through a thread that
+watches the parent's pid. Each child leads a process group of its own, so a time-out also ends what it
+started (OCR's subprocesses).
 """
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import multiprocessing
 import os
 import resource
 import signal
+import sys
+import threading
 import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator
@@ -21,6 +33,9 @@ from typing import Any, Generic, TypeVar
 from ..errors import MagsearchError
 
 J = TypeVar("J")
+PR_SET_PDEATHSIG = 1
+
+_channel: Connection | None = None  # in a child: the pipe to the parent
 
 
 @dataclass
@@ -38,11 +53,48 @@ def _vm_bytes() -> int:
         return 0
 
 
-def _child(fn: Callable[[Any], Any], job: Any, conn: Connection, memory_mb: int) -> None:
+def die_with_parent(parent_pid: int, sig: int = signal.SIGKILL) -> None:
+    """Make this process receive `sig` when its parent dies (and exit now if it already has)."""
+    armed = False
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+            armed = libc.prctl(PR_SET_PDEATHSIG, int(sig), 0, 0, 0) == 0
+        except (OSError, AttributeError):
+            armed = False
+    if not armed:  # elsewhere: a thread that notices the parent is gone
+
+        def watch() -> None:
+            while os.getppid() == parent_pid:
+                time.sleep(0.5)
+            os.kill(os.getpid(), sig)
+
+        threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+    if os.getppid() != parent_pid:  # the parent died before the signal was armed
+        os.kill(os.getpid(), sig)
+
+
+def extend_deadline(seconds: float) -> None:
+    """Called by the work inside a child: allow it `seconds` more than its deadline (e.g. OCR of N
+    pages). Does nothing outside an isolated child."""
+    if _channel is not None and seconds > 0:
+        _channel.send(("extend", float(seconds)))
+
+
+def _child(
+    fn: Callable[[Any], Any], job: Any, conn: Connection, memory_mb: int, parent: int
+) -> None:
+    global _channel
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    die_with_parent(parent)
+    try:
+        os.setpgid(0, 0)  # a group of its own: a time-out kills what this child started too
+    except OSError:
+        pass
     if memory_mb > 0:
         limit = _vm_bytes() + memory_mb * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    _channel = conn
     try:
         result: tuple[str, Any] = ("ok", fn(job))
     except MemoryError:
@@ -64,6 +116,23 @@ def _child(fn: Callable[[Any], Any], job: Any, conn: Connection, memory_mb: int)
     os._exit(0)  # no atexit handlers, no flushing of the parent's buffers
 
 
+@dataclass
+class _Running(Generic[J]):
+    job: J
+    proc: Any
+    started: float
+    deadline: float
+
+
+def _kill(proc: Any) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)  # the child and whatever it started
+    except OSError:
+        pass
+    proc.kill()
+    proc.join()
+
+
 def run_isolated(
     fn: Callable[[Any], Any],
     jobs: Iterable[J],
@@ -75,8 +144,9 @@ def run_isolated(
     """Run fn(job) for each job in a forked child; yield outcomes as they finish."""
     ctx = multiprocessing.get_context("fork")
     pending = iter(jobs)
-    running: dict[Connection, tuple[J, Any, float]] = {}
+    running: dict[Connection, _Running[J]] = {}
     exhausted = False
+    parent = os.getpid()
     try:
         while running or not exhausted:
             while not exhausted and len(running) < max(1, workers):
@@ -86,45 +156,65 @@ def run_isolated(
                     exhausted = True
                     break
                 recv, send = ctx.Pipe(duplex=False)
-                proc = ctx.Process(target=_child, args=(fn, job, send, memory_mb), daemon=True)
+                proc = ctx.Process(
+                    target=_child, args=(fn, job, send, memory_mb, parent), daemon=True
+                )
                 proc.start()
+                try:
+                    os.setpgid(proc.pid, proc.pid)  # also here: no race with a kill below
+                except OSError:
+                    pass
                 send.close()
-                running[recv] = (job, proc, time.monotonic() + timeout)
+                now = time.monotonic()
+                running[recv] = _Running(job, proc, now, now + timeout)
             if not running:
                 break
-            soonest = min(deadline for _, _, deadline in running.values())
-            ready = wait(list(running), timeout=max(0.0, soonest - time.monotonic()))
-            for conn in ready:
-                job, proc, _ = running.pop(conn)  # type: ignore[index]
-                yield _collect(job, proc, conn)
+            soonest = min(r.deadline for r in running.values())
+            wait(list(running), timeout=max(0.0, soonest - time.monotonic()))
+            # Read whatever is ready before judging deadlines: a child that finished while this
+            # generator was suspended (the caller indexing) must not be timed out.
+            done: list[Outcome[J]] = []
+            for conn in list(running):
+                while conn in running and conn.poll():
+                    outcome = _receive(conn, running)
+                    if outcome is not None:
+                        done.append(outcome)
             now = time.monotonic()
-            for conn, (job, proc, deadline) in list(running.items()):
-                if now >= deadline:
+            for conn, r in list(running.items()):
+                if now >= r.deadline and not conn.poll():
                     running.pop(conn)
-                    proc.kill()
-                    proc.join()
+                    _kill(r.proc)
                     conn.close()
-                    yield Outcome(job, error=f"timed out after {timeout:g} s")
+                    done.append(
+                        Outcome(r.job, error=f"timed out after {r.deadline - r.started:g} s")
+                    )
+            yield from done
     finally:
-        for _conn, (_job, proc, _) in running.items():
-            proc.kill()
-            proc.join()
+        for r in running.values():
+            _kill(r.proc)
 
 
-def _collect(job: J, proc: Any, conn: Connection) -> Outcome[J]:
+def _receive(conn: Connection, running: dict[Connection, _Running[J]]) -> Outcome[J] | None:
+    """One message from a child: a request for more time (None), or its outcome."""
+    r = running[conn]
     try:
         status, value = conn.recv()
     except (EOFError, OSError):
-        proc.join()
-        code = proc.exitcode
+        running.pop(conn)
+        conn.close()
+        r.proc.join()
+        code = r.proc.exitcode
         if code is not None and code < 0:
             sig = signal.Signals(-code).name
             reason = "memory limit exceeded" if sig == "SIGKILL" else f"worker killed ({sig})"
-            return Outcome(job, error=reason)
-        return Outcome(job, error=f"worker exited without a result (exit code {code})")
-    finally:
-        conn.close()
-    proc.join()
+            return Outcome(r.job, error=reason)
+        return Outcome(r.job, error=f"worker exited without a result (exit code {code})")
+    if status == "extend":
+        r.deadline += float(value)
+        return None
+    running.pop(conn)
+    conn.close()
+    r.proc.join()
     if status == "ok":
-        return Outcome(job, value=value)
-    return Outcome(job, error=str(value))
+        return Outcome(r.job, value=value)
+    return Outcome(r.job, error=str(value))
