@@ -126,7 +126,7 @@ class SearchService:
     # -- the hits ------------------------------------------------------------------------------
     def _hit(self, hit: DocHit, terms: tuple[str, ...]) -> dict[str, Any] | None:
         doc = self.archive.find_document(hit.doc_id)
-        if doc is None:  # removed from the archive since the index was written
+        if doc is None or doc.withdrawn:  # the catalog is ahead of the index (its commit follows)
             return None
         found = self.archive.passages_by_anchor(hit.version, [p.anchor for p in hit.passages])
         chosen = [found[p.anchor] for p in hit.passages if p.anchor in found]

@@ -87,6 +87,9 @@ class IndexBackend(Protocol):
     def doc_ids(self) -> set[str]:
         """The ids of the documents in the index."""
 
+    def generation(self) -> int:
+        """A number that changes with every commit to the index, whichever process made it."""
+
     def search(self, request: SearchRequest) -> SearchResult: ...
 
     def more_like(

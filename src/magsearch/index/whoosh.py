@@ -3,7 +3,7 @@ scoring, caches) and in whoosh_query.py (the query translation).
 
 Levers that matter (measured in ../shared/design/whoosh-performance.md): non-compound segments
 (`writer(compound=False)`: a searcher opens in 0.2 ms instead of copying the index into memory),
-one searcher per process refreshed after commits, facet filters as document sets cached per searcher,
+one searcher per process, opened anew after each commit, facet filters as document sets cached per searcher,
 no large stored fields (texts are read from the archive), snippets from the top hits only.
 
 A search makes at most three passes, all under one deadline: the top hits (Whoosh's top-N collector,
@@ -62,6 +62,7 @@ NEAR_WEIGHT = 0.3  #   + this x share of pairs within NEAR_WINDOW positions of e
 NEAR_WINDOW = 6
 SNIPPET_CHARS = 240  # about this many characters per fragment
 SNIPPET_SURROUND = 80  # of context before the first and after the last mark of a fragment
+_OPEN_ATTEMPTS = 10  # tries to open a searcher while commits delete merged segments' files
 
 
 class _Deadline(collectors.FilterCollector):
@@ -108,7 +109,7 @@ class WhooshIndex:
         self.analyzer = self.schema["body"].analyzer
         self.plain = make_plain_analyzer()
         self._key = term_key(self.analyzer)
-        # one searcher per process, refreshed after commits; Whoosh reads files with seek + read,
+        # one searcher per process, opened anew after commits; Whoosh reads files with seek + read,
         # so threads take turns (a search is milliseconds; gunicorn's sync workers have one thread)
         self._searcher: Any = None
         self._lock = threading.RLock()
@@ -222,21 +223,59 @@ class WhooshIndex:
             return len(self.cache(self.searcher()).docs)
 
     # -- reading -------------------------------------------------------------------------------
+    def generation(self) -> int:
+        """The latest generation of the index on disk: it changes with every commit, whichever
+        process made it (what is derived from search results is kept per generation)."""
+        return int(self._ix.latest_generation())
+
     def searcher(self) -> Any:
-        """The process's searcher, refreshed when the index has a newer generation. Callers hold
-        self._lock while they use it."""
+        """The process's searcher, replaced as soon as the index on disk has a newer generation
+        (every process checks on every use, so a commit is visible to all of them at once).
+        Callers hold self._lock while they use it.
+
+        Never Whoosh's `Searcher.refresh()`: in whoosh-reloaded 2.7.5 it builds the new reader
+        with `reuse=` the old one, and `FileIndex._reader` then (a) appends every old segment the
+        new generation no longer lists, so after a merge the merged segment and its sources are
+        read together (documents counted twice, columns read past their end: IndexError), and (b)
+        reuses an old segment reader whenever the segment id matches, with the deletions it had
+        when it was opened, so a replaced or withdrawn document stays visible."""
         with self._lock:
             s = self._searcher
-            if s is not None and not s.up_to_date():
-                if s.doc_count_all():
-                    s = s.refresh()  # closes what the new generation no longer needs
-                else:  # Whoosh cannot refresh a searcher over an empty index: open a new one
-                    s.close()
-                    s = None
-            if s is None:
+            if s is not None and s.up_to_date():
+                return s
+            self._searcher = None
+            if s is not None:
+                s.close()
+            self._searcher = self._open_searcher()
+            return self._searcher
+
+    def _open_searcher(self) -> Any:
+        """A searcher over the latest generation with every file it reads already open.
+
+        Whoosh opens column files (stored fields, field lengths, sort columns) on first use, and a
+        writer that merges segments deletes the merged ones' files at its commit. So the files are
+        opened here, and the generation checked after: while it is still the latest, no commit has
+        deleted anything this searcher needs (open files stay readable once deleted)."""
+        for attempt in range(_OPEN_ATTEMPTS):
+            last = attempt == _OPEN_ATTEMPTS - 1
+            s = None
+            try:
                 s = self._ix.searcher(weighting=RecordBM25F())
-            self._searcher = s
-            return s
+                _open_files(s)
+                self.cache(s)
+            except Exception:
+                # a file of this generation vanished under a commit (Whoosh raises OSError, or
+                # finds no column and fails further on): open the new generation instead
+                if s is not None:
+                    s.close()
+                if last or (s is not None and s.up_to_date()):
+                    raise
+                time.sleep(0.01 * (attempt + 1))
+                continue
+            if last or s.up_to_date():
+                return s
+            s.close()  # a commit came in between: its files may be gone, open the new one
+        raise AssertionError("unreachable")
 
     def cache(self, s: Any) -> SearcherCache:
         """Facet columns and document sets of this searcher generation, built on first use."""
@@ -537,6 +576,21 @@ def _cut(text: str, at: int, direction: int) -> int:
         return space + 1 if space >= 0 else at
     space = text.find(" ", at, at + 20)
     return space if space >= 0 else min(len(text), at)
+
+
+def _open_files(s: Any) -> None:
+    """Open every file Whoosh would otherwise open on first use: the stored fields, the field
+    lengths and the columns of each segment (terms and postings are opened with the reader)."""
+    fields = list(s.schema.items())
+    for r, _ in s.reader().leaf_readers():
+        if not r.doc_count_all():
+            continue
+        r.stored_fields(0)
+        for name, field in fields:
+            if field.scorable:
+                r.doc_field_length(0, name)
+            if field.column_type and r.has_column(name):
+                r.column_reader(name)
 
 
 def _parse_request(request: SearchRequest) -> ql.Node:

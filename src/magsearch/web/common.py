@@ -39,6 +39,7 @@ class LibraryHolder:
         self._owned = library is None
         self._lock = threading.Lock()
         self.similar_cache: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        self.similar_generation = -1  # the index generation the similar_cache was filled from
 
     def get(self) -> Library:
         pid = os.getpid()
@@ -173,11 +174,17 @@ def wants_json() -> bool:
 
 def similar(lib: Library, doc: Document, limit: int = 5) -> list[dict[str, Any]]:
     """ "More like this", when the search service offers it (its absence is not an error).
-    It costs a search of its own, so it is kept per (document, version) for a while."""
+    It costs a search of its own, so it is kept per (document, version) until the next commit to
+    the index (by any process: a withdrawn document leaves every page at once)."""
     more_like_this = getattr(lib.search, "more_like_this", None)
     if more_like_this is None:
         return []
-    cache = current_app.extensions["magsearch"].similar_cache
+    holder: LibraryHolder = current_app.extensions["magsearch"]
+    generation = lib.index.generation()
+    if generation != holder.similar_generation:
+        holder.similar_cache.clear()
+        holder.similar_generation = generation
+    cache = holder.similar_cache
     key = (doc.id, doc.current_version)
     if key not in cache:
         try:
