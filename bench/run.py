@@ -18,6 +18,7 @@ def main() -> int:
         ["ingest_bench.py", *(["--docs", "500"] if quick else [])],
         ["search_bench.py", *(["--quick"] if quick else [])],
         ["citations_eval.py"],
+        ["fidelity.py"],
     ]
     code = 0
     for script, *args in steps:

@@ -50,7 +50,15 @@ from magsearch.index.whoosh_schema import (
     term_key,
 )
 
-__all__ = ["FACETS", "SCHEMA_VERSION", "WhooshIndex", "ident_key", "make_analyzer", "make_schema"]
+__all__ = [
+    "FACETS",
+    "SCHEMA_VERSION",
+    "WhooshIndex",
+    "ident_key",
+    "indexed_text",
+    "make_analyzer",
+    "make_schema",
+]
 
 SCHEMA_VERSION = 2  # 2: words (unstemmed), pcites, court/jurisdiction as written
 _VERSION_FILE = "MAGSEARCH_SCHEMA"
@@ -681,6 +689,13 @@ def _headed(passages: tuple[Any, ...]) -> list[str]:
         out.append("\n\n".join([*chain[same:], p.text]))
         above = chain
     return out
+
+
+def indexed_text(rec: IndexRecord) -> str:
+    """Every text the index holds for a document, as one string (what a search can find in it;
+    bench/fidelity.py compares it with a plain extraction of the original)."""
+    head = _records(rec)[0]
+    return "\n\n".join(head[f] for f in ("title", "body"))
 
 
 def _records(rec: IndexRecord) -> list[dict[str, Any]]:
