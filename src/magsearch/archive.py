@@ -101,6 +101,23 @@ CREATE TABLE IF NOT EXISTS ingest_log (
 );
 """
 
+# Restricted documents: an explicit setting per document (`access`, from an upload option or an
+# edit) wins; a document without one is restricted when any of its versions was uploaded
+# restricted (`upload_restrictions`, written before the bytes are ingested, so it is never public).
+_ACCESS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS access (
+    doc_id TEXT PRIMARY KEY,
+    restricted INTEGER NOT NULL,
+    changed_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS upload_restrictions (sha256 TEXT PRIMARY KEY, at TEXT NOT NULL);
+"""
+RESTRICTED_IDS = (
+    "SELECT doc_id FROM access WHERE restricted = 1 UNION "
+    "SELECT v.doc_id FROM upload_restrictions u JOIN versions v ON v.sha256 = u.sha256 "
+    "WHERE v.doc_id NOT IN (SELECT doc_id FROM access)"
+)
+
 
 def now_iso() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -162,6 +179,7 @@ class Archive:
         self.objects.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
         self.db.executescript(_SCHEMA)  # idempotent; executescript manages its own transaction
+        self.db.executescript(_ACCESS_SCHEMA)
         with self._tx() as db:
             db.execute(
                 "INSERT OR IGNORE INTO meta(key, value) VALUES ('catalog_schema', ?)",
@@ -360,7 +378,10 @@ class Archive:
         return [_version(r) for r in rows]
 
     def find_document(self, doc_id: str) -> Document | None:
-        row = self.db.execute("SELECT * FROM documents WHERE id=?", (doc_id,)).fetchone()
+        row = self.db.execute(
+            f"SELECT d.*, d.id IN ({RESTRICTED_IDS}) AS restricted FROM documents d WHERE d.id=?",
+            (doc_id,),
+        ).fetchone()
         if row is None:
             return None
         idents = self.db.execute(
@@ -432,15 +453,18 @@ class Archive:
             for r in rows
         ]
 
-    def cites(self, doc_id: str) -> list[CitationLink]:
-        """What this document's current version cites that is in the archive."""
-        return self._links("d.id = ?", doc_id)
+    def cites(self, doc_id: str, *, include_restricted: bool = False) -> list[CitationLink]:
+        """What this document's current version cites that is in the archive (restricted
+        documents only when asked for)."""
+        return self._links("d.id = ?", doc_id, include_restricted)
 
-    def cited_by(self, doc_id: str) -> list[CitationLink]:
+    def cited_by(self, doc_id: str, *, include_restricted: bool = False) -> list[CitationLink]:
         """Who cites this document (their current versions), down to the passage."""
-        return self._links("t.id = ?", doc_id)
+        return self._links("t.id = ?", doc_id, include_restricted)
 
-    def _links(self, where: str, doc_id: str) -> list[CitationLink]:
+    def _links(self, where: str, doc_id: str, include_restricted: bool) -> list[CitationLink]:
+        if not include_restricted:
+            where += f" AND d.id NOT IN ({RESTRICTED_IDS}) AND t.id NOT IN ({RESTRICTED_IDS})"
         rows = self.db.execute(
             "SELECT DISTINCT d.id AS citing, d.title AS citing_title, c.anchor, t.id AS cited, "
             "t.title AS cited_title, c.normalized, c.raw "
@@ -468,6 +492,60 @@ class Archive:
             elif sha256_bytes(path.read_bytes()) != row[0]:
                 problems.append(f"{row[0]}: original changed (sha256 differs)")
         return problems
+
+    # -- access: restricted documents, withdrawal undone, purge (curation, not ingest) -----------
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction on this thread's connection (for the curation modules)."""
+        with self._tx() as db:
+            yield db
+
+    def restrict_upload(self, sha256: str) -> None:
+        """Mark these bytes restricted before they are ingested: the document they become is
+        restricted from its first moment in the catalog (unless its access was set explicitly)."""
+        with self._tx() as db:
+            db.execute(
+                "INSERT OR IGNORE INTO upload_restrictions(sha256, at) VALUES (?,?)",
+                (sha256, now_iso()),
+            )
+
+    def set_restricted(self, doc_id: str, restricted: bool) -> None:
+        with self._tx() as db:
+            if db.execute("SELECT 1 FROM documents WHERE id=?", (doc_id,)).fetchone() is None:
+                raise NotFound(f"no document {doc_id[:80]!r}")
+            db.execute(
+                "INSERT INTO access(doc_id, restricted, changed_at) VALUES (?,?,?) "
+                "ON CONFLICT(doc_id) DO UPDATE SET restricted=excluded.restricted, "
+                "changed_at=excluded.changed_at",
+                (doc_id, int(restricted), now_iso()),
+            )
+
+    def restricted_ids(self) -> set[str]:
+        return {r[0] for r in self.db.execute(RESTRICTED_IDS)}
+
+    def hidden_ids(self, *, include_restricted: bool) -> frozenset[str]:
+        """Documents a reader must not find: withdrawn ones, and restricted ones unless the
+        reader may see them. The one list every read of the index is filtered by."""
+        rows = self.db.execute("SELECT id FROM documents WHERE withdrawn != ''").fetchall()
+        hidden = {r[0] for r in rows}
+        if not include_restricted:
+            hidden |= self.restricted_ids()
+        return frozenset(hidden)
+
+    def count_visible(self, *, include_restricted: bool) -> int:
+        where = "" if include_restricted else f"AND id NOT IN ({RESTRICTED_IDS})"
+        row = self.db.execute(f"SELECT COUNT(*) FROM documents WHERE withdrawn = '' {where}")
+        return int(row.fetchone()[0])
+
+    def restore(self, doc_id: str) -> None:
+        """Undo a withdrawal: the document is back in search (once reindexed)."""
+        with self._tx() as db:
+            cur = db.execute(
+                "UPDATE documents SET withdrawn='' WHERE id=? AND withdrawn != ''", (doc_id,)
+            )
+            if cur.rowcount == 0:
+                raise NotFound(f"no withdrawn document {doc_id[:80]!r}")
+            db.execute("UPDATE versions SET indexed=0 WHERE doc_id=?", (doc_id,))
 
 
 def _version(row: sqlite3.Row) -> Version:
@@ -503,6 +581,7 @@ def _document(row: sqlite3.Row, identifiers: tuple[str, ...]) -> Document:
         current_version=row["current_version"],
         created_at=row["created_at"],
         withdrawn=row["withdrawn"],
+        restricted=bool(row["restricted"]) if "restricted" in row.keys() else False,
     )
 
 

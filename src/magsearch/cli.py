@@ -24,9 +24,11 @@ from .models import Kind
 
 def _lib(ctx: click.Context, **kw: Any) -> Library:
     try:
-        return open_library(ctx.obj, **kw)
+        lib = open_library(ctx.obj, **kw)
     except MagsearchError as exc:
         _die(str(exc), 1)
+    ctx.call_on_close(lib.close)
+    return lib
 
 
 def _die(message: str, code: int) -> None:  # type: ignore[misc]
@@ -255,15 +257,220 @@ def log_(ctx: click.Context, limit: int, failed: bool) -> None:
 @click.pass_context
 def withdraw(ctx: click.Context, doc_id: str, reason: str) -> None:
     """Withdraw a document: it leaves search, its page answers 410, its citation is kept."""
-    from .index.sync import index_documents
+    from . import curation
+    from .accounts import cli_actor
+
+    try:
+        curation.withdraw(_lib(ctx), doc_id, reason, actor=cli_actor())
+    except NotFound as exc:
+        _die(str(exc), 1)
+    except ValueError as exc:
+        _die(str(exc), 2)
+    click.echo(f"withdrew {doc_id}")
+
+
+@cli.command()
+@click.argument("doc_id")
+@click.pass_context
+def restore(ctx: click.Context, doc_id: str) -> None:
+    """Bring a withdrawn document back into search."""
+    from . import curation
+    from .accounts import cli_actor
+
+    try:
+        curation.restore(_lib(ctx), doc_id, actor=cli_actor())
+    except NotFound as exc:
+        _die(str(exc), 1)
+    click.echo(f"restored {doc_id}")
+
+
+@cli.command()
+@click.argument("doc_id")
+@click.option("--off", is_flag=True, help="Lift the restriction (publish the document).")
+@click.pass_context
+def restrict(ctx: click.Context, doc_id: str, off: bool) -> None:
+    """Restrict a document to signed-in archivists (anonymous readers never see it)."""
+    from . import curation
+    from .accounts import cli_actor
+
+    try:
+        changed = curation.set_restricted(_lib(ctx), doc_id, not off, actor=cli_actor())
+    except NotFound as exc:
+        _die(str(exc), 1)
+    state = "public" if off else "restricted"
+    click.echo(f"{doc_id} is {state}" + ("" if changed else " (unchanged)"))
+
+
+@cli.command()
+@click.argument("doc_id")
+@click.option("--yes", is_flag=True, help="Do not ask (for scripts): purge at once.")
+@click.pass_context
+def purge(ctx: click.Context, doc_id: str, yes: bool) -> None:
+    """Delete a document and its originals from the disk for good (asks for confirmation).
+    The only command that removes bytes; withdraw keeps them."""
+    from . import curation
+    from .accounts import cli_actor
 
     lib = _lib(ctx)
     try:
-        lib.archive.withdraw(doc_id, reason)
+        plan = curation.purge_plan(lib, doc_id)
     except NotFound as exc:
         _die(str(exc), 1)
-    index_documents(lib.archive, lib.index, [doc_id])
-    click.echo(f"withdrew {doc_id}")
+    click.echo(f"{plan['id']}: {plan['title']}", err=True)
+    for v in plan["versions"]:
+        click.echo(f"  {v['sha256']}  {v['size']} bytes  {v['filename']}", err=True)
+    if not yes:
+        if not sys.stdin.isatty():
+            _die("purge asks for confirmation on a terminal; pass --yes to purge without asking", 2)
+        typed = click.prompt(
+            f"This deletes the files above for good. Type the id ({doc_id}) to confirm",
+            default="",
+            show_default=False,
+        )
+        if typed.strip() != doc_id:
+            _die("not confirmed; nothing deleted", 1)
+    curation.purge(lib, doc_id, actor=cli_actor())
+    click.echo(f"purged {doc_id} ({len(plan['versions'])} originals deleted)")
+
+
+# -- accounts, tokens and the audit log ---------------------------------------------------------
+def _accounts(ctx: click.Context) -> Any:
+    from .accounts import Accounts
+
+    return Accounts(_lib(ctx, sync=False).archive)
+
+
+@cli.group()
+def user() -> None:
+    """Accounts: archivists and admins (readers need none)."""
+
+
+@user.command("add")
+@click.argument("name")
+@click.option("--role", type=click.Choice(["archivist", "admin"]), required=True)
+@click.pass_context
+def user_add(ctx: click.Context, name: str, role: str) -> None:
+    """Add a user. The password is read from the terminal, or from MAGSEARCH_PASSWORD when
+    standard input is not a terminal."""
+    import os
+
+    from .accounts import AccountError, cli_actor
+
+    if sys.stdin.isatty():
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = os.environ.get("MAGSEARCH_PASSWORD", "")
+        if not password:
+            _die("no terminal to ask for the password: set MAGSEARCH_PASSWORD", 2)
+    try:
+        created = _accounts(ctx).add_user(name, role, password, actor=cli_actor())
+    except AccountError as exc:
+        _die(str(exc), 2)
+    click.echo(f"added {created.name} ({created.role})")
+
+
+@user.command("disable")
+@click.argument("name")
+@click.pass_context
+def user_disable(ctx: click.Context, name: str) -> None:
+    """Disable a user: sign-in, sessions and tokens stop working at once."""
+    from .accounts import cli_actor
+
+    try:
+        _accounts(ctx).set_disabled(name, True, actor=cli_actor())
+    except NotFound as exc:
+        _die(str(exc), 1)
+    click.echo(f"disabled {name}")
+
+
+@user.command("enable")
+@click.argument("name")
+@click.pass_context
+def user_enable(ctx: click.Context, name: str) -> None:
+    """Enable a disabled user again."""
+    from .accounts import cli_actor
+
+    try:
+        _accounts(ctx).set_disabled(name, False, actor=cli_actor())
+    except NotFound as exc:
+        _die(str(exc), 1)
+    click.echo(f"enabled {name}")
+
+
+@user.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def user_list(ctx: click.Context, as_json: bool) -> None:
+    """Users, their roles and whether they are disabled."""
+    from dataclasses import asdict
+
+    users = _accounts(ctx).users()
+    if as_json:
+        click.echo(json.dumps([asdict(u) for u in users], indent=1))
+        return
+    for u in users:
+        state = "disabled" if u.disabled else "active"
+        click.echo(f"{u.name:<24} {u.role:<10} {state:<9} since {u.created_at}")
+
+
+@cli.group()
+def token() -> None:
+    """API tokens (Authorization: Bearer TOKEN)."""
+
+
+@token.command("create")
+@click.argument("name")
+@click.pass_context
+def token_create(ctx: click.Context, name: str) -> None:
+    """Print a new API token for user NAME. It is shown this once: only its hash is kept."""
+    from .accounts import AccountError, cli_actor
+
+    try:
+        token_id, secret = _accounts(ctx).create_token(name, actor=cli_actor())
+    except (AccountError, NotFound) as exc:
+        _die(str(exc), 1)
+    click.echo(f"token {token_id} for {name} (shown once; store it now):", err=True)
+    click.echo(secret)
+
+
+@token.command("revoke")
+@click.argument("token_id")
+@click.pass_context
+def token_revoke(ctx: click.Context, token_id: str) -> None:
+    """Revoke a token by its id (the 12 characters after msk_)."""
+    from .accounts import cli_actor
+
+    try:
+        _accounts(ctx).revoke_token(token_id, actor=cli_actor())
+    except NotFound as exc:
+        _die(str(exc), 1)
+    click.echo(f"revoked {token_id}")
+
+
+@token.command("list")
+@click.pass_context
+def token_list(ctx: click.Context) -> None:
+    """Token ids, their users and whether they are revoked (never the tokens)."""
+    for t in _accounts(ctx).tokens():
+        state = f"revoked {t['revoked_at']}" if t["revoked_at"] else "active"
+        click.echo(f"{t['id']}  {t['user']:<24} created {t['created_at']}  {state}")
+
+
+@cli.command()
+@click.option("--limit", type=click.IntRange(1, 1_000_000), default=50, show_default=True)
+@click.option("--action", default="", help="Only this action (user-add, edit, withdraw, ...).")
+@click.option("--target", default="", help="Only this target (a document id, a user name).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per entry.")
+@click.pass_context
+def audit(ctx: click.Context, limit: int, action: str, target: str, as_json: bool) -> None:
+    """The audit log, newest first: every write, who made it and when."""
+    for row in _accounts(ctx).audit_log(limit, action=action, target=target):
+        if as_json:
+            row.pop("detail_json", None)
+            click.echo(json.dumps(row, ensure_ascii=False))
+            continue
+        detail = "; ".join(f"{k}: {v}" for k, v in row["detail"].items())
+        click.echo(f"{row['at']}  {row['actor']:<20} {row['action']:<15} {row['target']}  {detail}")
 
 
 @cli.command()

@@ -91,6 +91,7 @@ class Document:
     current_version: str = ""
     created_at: str = ""
     withdrawn: str = ""  # reason, when withdrawn
+    restricted: bool = False  # seen only by signed-in archivists
 
     @property
     def year(self) -> int | None:

@@ -45,8 +45,11 @@ class SearchService:
         sort: str = "relevance",
         page: int | str = 1,
         per_page: int | str = 10,
+        include_restricted: bool = False,
     ) -> dict[str, Any]:
-        """One page of results in the response shape of docs/search.md. Raises QueryError."""
+        """One page of results in the response shape of docs/search.md. Raises QueryError.
+        Restricted documents are left out (from hits, totals, facets, suggestions: everything)
+        unless `include_restricted` (a signed-in archivist); withdrawn ones always are."""
         checked = self._filters(filters or {})
         parsed = self._parse(q, browse=bool(checked))
         request = SearchRequest(
@@ -59,9 +62,10 @@ class SearchService:
             parsed=parsed.node,
             max_expansions=self.settings.wildcard_max_expansions,
             loose=not parsed.explicit_and,
+            hidden=self.archive.hidden_ids(include_restricted=include_restricted),
         )
         result = self.backend.search(request)
-        hits = [h for h in (self._hit(h, result.terms) for h in result.hits) if h is not None]
+        hits = [h for h in (self._hit(h, result.terms, request.hidden) for h in result.hits) if h]
         return {
             "query": q,
             "interpreted": result.interpreted,
@@ -75,11 +79,16 @@ class SearchService:
             "hits": hits,
         }
 
-    def more_like_this(self, doc_id: str, limit: int = 5) -> list[dict[str, Any]]:
+    def more_like_this(
+        self, doc_id: str, limit: int = 5, *, include_restricted: bool = False
+    ) -> list[dict[str, Any]]:
         """Documents like this one (by its key terms), best first. Raises NotFound."""
         doc = self.archive.get_document(doc_id)
         if doc.withdrawn:
             raise NotFound(f"document {doc_id!r} was withdrawn")
+        if doc.restricted and not include_restricted:
+            raise NotFound(f"no document {doc_id[:80]!r}")
+        hidden = self.archive.hidden_ids(include_restricted=include_restricted)
         limit = _bounded("limit", limit, 1, MAX_PER_PAGE)
         text, size = [doc.title], len(doc.title)
         for p in self.archive.passages(doc.current_version):
@@ -88,9 +97,9 @@ class SearchService:
             text.append(p.text)
             size += len(p.text)
         result = self.backend.more_like(
-            doc_id, "\n\n".join(text), limit, time_limit=self.settings.search_time_limit
+            doc_id, "\n\n".join(text), limit, self.settings.search_time_limit, hidden
         )
-        return [h for h in (self._hit(h, result.terms) for h in result.hits) if h is not None]
+        return [h for h in (self._hit(h, result.terms, hidden) for h in result.hits) if h]
 
     # -- the query -----------------------------------------------------------------------------
     def _parse(self, q: Any, *, browse: bool) -> querylang.Parsed:
@@ -124,9 +133,11 @@ class SearchService:
         return sort
 
     # -- the hits ------------------------------------------------------------------------------
-    def _hit(self, hit: DocHit, terms: tuple[str, ...]) -> dict[str, Any] | None:
+    def _hit(
+        self, hit: DocHit, terms: tuple[str, ...], hidden: frozenset[str]
+    ) -> dict[str, Any] | None:
         doc = self.archive.find_document(hit.doc_id)
-        if doc is None or doc.withdrawn:  # the catalog is ahead of the index (its commit follows)
+        if doc is None or doc.withdrawn or doc.id in hidden:  # the index is behind the catalog
             return None
         found = self.archive.passages_by_anchor(hit.version, [p.anchor for p in hit.passages])
         chosen = [found[p.anchor] for p in hit.passages if p.anchor in found]
@@ -144,6 +155,7 @@ class SearchService:
             "identifiers": list(doc.identifiers),
             "citation": short_citation(doc),
             "score": round(hit.score, 4),
+            "restricted": doc.restricted,
             "snippet": passages[0]["snippet"] if passages else "",
             "passages": passages,
         }

@@ -5,14 +5,20 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from .archive import Archive, CitationLink
+from .archive import RESTRICTED_IDS, Archive, CitationLink
 from .cite import short_citation
 from .errors import NotFound, Withdrawn
 from .models import Document, Passage, Version
 
 
-def document_view(archive: Archive, doc_id: str, version: str | None = None) -> dict[str, Any]:
+def document_view(
+    archive: Archive, doc_id: str, version: str | None = None, *, include_restricted: bool = False
+) -> dict[str, Any]:
+    """A document for reading. Restricted documents (and links to them) only when
+    `include_restricted`; a restricted document is otherwise NotFound, as if it did not exist."""
     doc = archive.get_document(doc_id)
+    if doc.restricted and not include_restricted:
+        raise NotFound(f"no document {doc_id[:80]!r}")
     versions = archive.versions(doc_id)
     chosen = version or doc.current_version
     if chosen not in {v.sha256 for v in versions}:
@@ -28,8 +34,14 @@ def document_view(archive: Archive, doc_id: str, version: str | None = None) -> 
         "versions": [asdict(v) for v in versions],
         "passages": [asdict(p) for p in archive.passages(chosen)],
         "citations": [asdict(c) for c in archive.citations(chosen)],
-        "cites": [_link(link, outgoing=True) for link in archive.cites(doc_id)],
-        "cited_by": [_link(link, outgoing=False) for link in archive.cited_by(doc_id)],
+        "cites": [
+            _link(link, outgoing=True)
+            for link in archive.cites(doc_id, include_restricted=include_restricted)
+        ],
+        "cited_by": [
+            _link(link, outgoing=False)
+            for link in archive.cited_by(doc_id, include_restricted=include_restricted)
+        ],
     }
 
 
@@ -46,19 +58,35 @@ def _link(link: CitationLink, *, outgoing: bool) -> dict[str, Any]:
 
 
 # -- helpers for the web pages and feeds -----------------------------------------------------------
-def available_document(archive: Archive, doc_id: str) -> Document:
+def available_document(
+    archive: Archive, doc_id: str, *, include_restricted: bool = False
+) -> Document:
     """The document, or NotFound; when withdrawn, Withdrawn (carrying the document, for its
-    citation)."""
-    doc = archive.get_document(doc_id)
+    citation). A restricted document is NotFound unless `include_restricted`."""
+    doc = visible_document(archive, doc_id, include_restricted=include_restricted)
     if doc.withdrawn:
         raise Withdrawn(f"document {doc_id!r} was withdrawn: {doc.withdrawn}", document=doc)
     return doc
 
 
-def recent_documents(archive: Archive, limit: int = 50) -> list[Document]:
-    """The documents added last (withdrawn ones left out), newest first."""
+def visible_document(archive: Archive, doc_id: str, *, include_restricted: bool) -> Document:
+    """The document (withdrawn or not), or NotFound when it is restricted and the reader may not
+    see restricted documents: to them it does not exist."""
+    doc = archive.get_document(doc_id)
+    if doc.restricted and not include_restricted:
+        raise NotFound(f"no document {doc_id[:80]!r}")
+    return doc
+
+
+def recent_documents(
+    archive: Archive, limit: int = 50, *, include_restricted: bool = False
+) -> list[Document]:
+    """The documents added last (withdrawn ones left out, restricted ones unless asked for),
+    newest first."""
+    hidden = "" if include_restricted else f"AND id NOT IN ({RESTRICTED_IDS})"
     rows = archive.db.execute(
-        "SELECT id FROM documents WHERE withdrawn = '' ORDER BY created_at DESC, id LIMIT ?",
+        f"SELECT id FROM documents WHERE withdrawn = '' {hidden} "
+        "ORDER BY created_at DESC, id LIMIT ?",
         (max(0, limit),),
     ).fetchall()
     return [archive.get_document(r[0]) for r in rows]
@@ -77,10 +105,12 @@ def passage_at(archive: Archive, version: str, anchor: str) -> Passage:
     return found
 
 
-def anchor_target(archive: Archive, doc_id: str, anchor: str) -> str | None:
+def anchor_target(
+    archive: Archive, doc_id: str, anchor: str, *, include_restricted: bool = False
+) -> str | None:
     """Where a permalink's anchor lives: None for the current version, else the newest version that
     has it (permalinks never break); NotFound when no version ever had it."""
-    doc = available_document(archive, doc_id)
+    doc = available_document(archive, doc_id, include_restricted=include_restricted)
     if archive.passages_by_anchor(doc.current_version, [anchor]):
         return None
     version = archive.version_with_anchor(doc_id, anchor)

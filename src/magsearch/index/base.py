@@ -43,6 +43,7 @@ class SearchRequest:
     max_expansions: int = 200  # words a wildcard or fuzzy term may expand to
     suggest: bool = True  # look for a better spelling when there are few hits
     loose: bool = True  # plain words that no document holds all of: fall back to some of them
+    hidden: frozenset[str] = frozenset()  # ids of documents this reader must not see, or count
 
 
 @dataclass(frozen=True)
@@ -93,8 +94,9 @@ class IndexBackend(Protocol):
     def search(self, request: SearchRequest) -> SearchResult: ...
 
     def more_like(
-        self, doc_id: str, text: str, limit: int = 5, time_limit: float = 2.0
-    ) -> SearchResult:
+        self, doc_id: str, text: str, limit: int = 5, time_limit: float = 2.0,
+        hidden: frozenset[str] = frozenset(),
+    ) -> SearchResult:  # fmt: skip
         """Documents like this one (its text given, as the index keeps none), best first."""
 
     def highlight(self, text: str, terms: tuple[str, ...], *, top: int = 2) -> str:

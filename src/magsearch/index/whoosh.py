@@ -41,6 +41,7 @@ from magsearch.index.whoosh_schema import (
     PositionalPhrase,
     RecordBM25F,
     SearcherCache,
+    Visible,
     ident_key,
     ids_of,
     make_analyzer,
@@ -293,10 +294,22 @@ class WhooshIndex:
             s._magsearch_cache = found
         return found
 
+    def visible(self, s: Any, hidden: frozenset[str] = frozenset()) -> Visible:
+        """The documents a request may read: every read of the index goes through this."""
+        cache = self.cache(s)
+        last = getattr(cache, "_magsearch_visible", None)
+        if last is None or last[0] != hidden:
+            last = (hidden, Visible(s, cache, hidden))
+            cache._magsearch_visible = last  # type: ignore[attr-defined]
+        return last[1]
+
     def translate(
-        self, s: Any, node: ql.Node, max_expansions: int = 200, deadline: float = math.inf
-    ) -> Translation:
-        t = Translator(s, self.cache(s), self.analyzer, self.plain, max_expansions, deadline)
+        self, s: Any, node: ql.Node, max_expansions: int = 200, deadline: float = math.inf,
+        visible: Visible | None = None,
+    ) -> Translation:  # fmt: skip
+        t = Translator(
+            s, self.cache(s), self.analyzer, self.plain, max_expansions, deadline, visible
+        )
         return t.translate(node)
 
     def search(self, request: SearchRequest) -> SearchResult:
@@ -308,18 +321,19 @@ class WhooshIndex:
         s = self.searcher()
         cache = self.cache(s)
         parsed = request.parsed if request.parsed is not None else _parse_request(request)
-        tr = self.translate(s, parsed, request.max_expansions, deadline)
+        see = self.visible(s, request.hidden)
+        tr = self.translate(s, parsed, request.max_expansions, deadline, see)
         notes = list(tr.notes)
-        user = self._user_filters(cache, request.filters, notes)
-        run = self._run(s, cache, tr, user, request, deadline)
+        user = self._user_filters(cache, see, request.filters, notes)
+        run = self._run(s, cache, see, tr, user, request, deadline)
         suggestion = ""
         if request.suggest and run.total < SUGGEST_BELOW and not run.partial and request.text:
-            suggestion = self._suggest(s, request, parsed, run.allowed, run.total, deadline)
+            suggestion = self._suggest(s, see, request, parsed, run.allowed, run.total, deadline)
         loose = request.loose and tr.near and isinstance(parsed, ql.And)
         if run.total == 0 and not run.partial and loose:
             parsed = ql.Or(parsed.children)  # plain words: documents with most of them instead
-            tr = self.translate(s, parsed, request.max_expansions, deadline)
-            run = self._run(s, cache, tr, user, request, deadline)
+            tr = self.translate(s, parsed, request.max_expansions, deadline, see)
+            run = self._run(s, cache, see, tr, user, request, deadline)
             if run.total:
                 notes.append("no document has all of these words: showing those with some of them")
         hits = [_dochit(s, n, score) for n, score in run.page]
@@ -336,11 +350,11 @@ class WhooshIndex:
         )
 
     def _run(
-        self, s: Any, cache: SearcherCache, tr: Translation, user: dict[str, set[int]],
-        request: SearchRequest, deadline: float,
+        self, s: Any, cache: SearcherCache, see: Visible, tr: Translation,
+        user: dict[str, set[int]], request: SearchRequest, deadline: float,
     ) -> _Run:  # fmt: skip
         """The ranking, the matching documents and the page, under the deadline."""
-        base = _intersect(cache.docs, tr.filters)
+        base = _intersect(see.docs, tr.filters)
         allowed = _intersect(base, list(user.values()))
         q = tr.query if tr.query is not None else query.Term("rtype", "doc")
         limit = request.page * request.per_page
@@ -371,8 +385,9 @@ class WhooshIndex:
         return _Run(page, matched, allowed, max(len(found), len(top)), partial)
 
     def _user_filters(
-        self, cache: SearcherCache, filters: dict[str, tuple[str, ...]], notes: list[str]
-    ) -> dict[str, set[int]]:
+        self, cache: SearcherCache, see: Visible, filters: dict[str, tuple[str, ...]],
+        notes: list[str],
+    ) -> dict[str, set[int]]:  # fmt: skip
         """The request's filters (values OR-ed within a facet, facets AND-ed) as document sets."""
         out: dict[str, set[int]] = {}
         for name, values in filters.items():
@@ -382,7 +397,7 @@ class WhooshIndex:
             for v in values:
                 if name == "kind":
                     v = ql.KIND_ALIASES.get(v.lower(), v.lower())
-                hit = cache.values(name, v)
+                hit = see.values(name, v)
                 if not hit:
                     notes.append(f"filter {name}={v} matches no document")
                 found.extend(hit)
@@ -459,8 +474,8 @@ class WhooshIndex:
         return [DocHit(h.doc_id, h.version, h.score, tuple(best.get(h.doc_id, ()))) for h in hits]
 
     def _suggest(
-        self, s: Any, request: SearchRequest, parsed: ql.Node, allowed: set[int], total: int,
-        deadline: float,
+        self, s: Any, see: Visible, request: SearchRequest, parsed: ql.Node, allowed: set[int],
+        total: int, deadline: float,
     ) -> str:  # fmt: skip
         """The query with its unknown or rare words replaced by frequent near spellings from the
         archive, when that finds more documents; else ""."""
@@ -472,7 +487,7 @@ class WhooshIndex:
             plain = [t.text for t in self.plain(leaf.text)]
             if len(plain) != 1 or len(plain[0]) < 4 or not plain[0].isalpha():
                 continue
-            better = _better_spelling(reader, plain[0])
+            better = _better_spelling(reader, see, plain[0])
             if better:
                 fixes.append((leaf.span, better))
         if not fixes:
@@ -481,7 +496,7 @@ class WhooshIndex:
         for (start, end), word in sorted(fixes, reverse=True):
             text = text[:start] + word + text[end:]
         try:
-            tr = self.translate(s, ql.parse(text).node, request.max_expansions, deadline)
+            tr = self.translate(s, ql.parse(text).node, request.max_expansions, deadline, see)
         except Exception:
             return ""
         q = tr.query if tr.query is not None else query.Term("rtype", "doc")
@@ -489,15 +504,18 @@ class WhooshIndex:
         return text if len(found) > total and not cut else ""
 
     def more_like(
-        self, doc_id: str, text: str, limit: int = 5, time_limit: float = 2.0
-    ) -> SearchResult:
+        self, doc_id: str, text: str, limit: int = 5, time_limit: float = 2.0,
+        hidden: frozenset[str] = frozenset(),
+    ) -> SearchResult:  # fmt: skip
         with self._lock:
-            return self._more_like(doc_id, text, limit, time_limit)
+            return self._more_like(doc_id, text, limit, time_limit, hidden)
 
-    def _more_like(self, doc_id: str, text: str, limit: int, time_limit: float) -> SearchResult:
+    def _more_like(
+        self, doc_id: str, text: str, limit: int, time_limit: float, hidden: frozenset[str]
+    ) -> SearchResult:
         s = self.searcher()
-        cache = self.cache(s)
-        own = [n for n in s.document_numbers(doc_id=doc_id) if n in cache.docs]
+        see = self.visible(s, hidden)
+        own = [n for n in s.document_numbers(doc_id=doc_id) if n in see.docs]
         if not own or not text.strip():
             return SearchResult(0, [], {}, f"more like {doc_id}")
         key = s.key_terms_from_text("body", text, numterms=MORE_LIKE_TERMS, normalize=True)
@@ -505,7 +523,7 @@ class WhooshIndex:
             return SearchResult(0, [], {}, f"more like {doc_id}")
         q = query.Or([query.Term("body", word, boost=max(weight, 0.01)) for word, weight in key])
         deadline = time.monotonic() + time_limit
-        allowed = cache.docs - set(own)
+        allowed = see.docs - set(own)
         top, partial = self._top(s, q, allowed, limit, deadline)
         hits = [_dochit(s, n, score) for n, score in top]
         pq = [query.Term("text", word) for word, _ in key]
@@ -611,14 +629,14 @@ def _parse_request(request: SearchRequest) -> ql.Node:
     return parts[0] if len(parts) == 1 else ql.And(tuple(parts))
 
 
-def _better_spelling(reader: Any, word: str) -> str:
-    """A more frequent word of the archive within 1 (else 2) edits of `word`, or ""."""
-    own = reader.doc_frequency("words", word)
+def _better_spelling(reader: Any, see: Visible, word: str) -> str:
+    """A more frequent word of the visible documents within 1 (else 2) edits of `word`, or ""."""
+    own = see.freq("words", word)
     for maxdist in (1, 2):
         if maxdist == 2 and len(word) < 6:
             break
         near = (_str(c) for c in reader.terms_within("words", word, maxdist, prefix=1))
-        cands = [(reader.doc_frequency("words", c), c) for c in near if c != word]
+        cands = [(see.freq("words", c), c) for c in near if c != word]
         cands = [(f, c) for f, c in cands if f > max(own * 3, 1)]
         if cands:
             return max(cands)[1]

@@ -25,7 +25,13 @@ from whoosh.query import compound
 
 from magsearch.errors import QueryError
 from magsearch.index import querylang as ql
-from magsearch.index.whoosh_schema import AnyOf, PositionalPhrase, SearcherCache, ident_key
+from magsearch.index.whoosh_schema import (
+    AnyOf,
+    PositionalPhrase,
+    SearcherCache,
+    Visible,
+    ident_key,
+)
 
 TITLE_PHRASE_BOOST = 2.0
 IDENT_BOOST = 4.0  # on top of the ident field's own boost: carrier well above its citers
@@ -61,9 +67,10 @@ def any_of(clauses: list[Any]) -> Any:
 class Translator:
     def __init__(
         self, s: Any, cache: SearcherCache, analyzer: Any, plain: Any, max_expansions: int,
-        deadline: float,
+        deadline: float, visible: Visible | None = None,
     ) -> None:  # fmt: skip
         self.s, self.cache, self.deadline = s, cache, deadline
+        self.visible = visible or Visible(s, cache)
         self.reader = s.reader()
         self.analyzer, self.plain = analyzer, plain
         self.max_expansions = max_expansions
@@ -97,9 +104,9 @@ class Translator:
         return self.cache.facet_set(n.field, self.resolve(n))
 
     def resolve(self, n: ql.Facet) -> list[str]:
-        values = self.cache.values(n.field, n.value)
+        values = self.visible.values(n.field, n.value)
         if not values:
-            known = sorted(self.cache.by_value.get(n.field, {}))[:8]
+            known = self.visible.known(n.field)[:8]
             some = f" (some are: {'; '.join(known)})" if known else ""
             self.notes.append(f"{n.field}:{n.value} names no {n.field} in the archive{some}")
         elif n.field in ("court", "jurisdiction") and [v.lower() for v in values] != [
@@ -201,7 +208,9 @@ class Translator:
             if len(seen) >= cap * 5:
                 more = True
                 break
-            seen.append((self.reader.doc_frequency("words", text), text))
+            freq = self.visible.freq("words", text)
+            if freq:  # a word only hidden documents hold is not the archive's to show
+                seen.append((freq, text))
         seen.sort(key=lambda ft: (-ft[0], ft[1]))
         if len(seen) > cap or more:
             self.notes.append(f"{label} matches too many words: searched the {cap} most frequent")
@@ -227,8 +236,8 @@ class Translator:
 
     def ident(self, n: ql.Ident, positive: bool) -> Any:
         key = ident_key(n.value)
-        r = self.reader
-        known = key and (r.doc_frequency("ident", key) or r.doc_frequency("cites", key))
+        see = self.visible
+        known = key and (see.freq("ident", key, 1) or see.freq("cites", key, 1))
         words = self.stems(n.raw or n.value)
         self.searchable = True
         if positive:

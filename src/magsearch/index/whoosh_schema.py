@@ -225,6 +225,47 @@ class SearcherCache:
         return set(self.dated_docs[i:j])
 
 
+class Visible:
+    """What one request may read of a searcher generation: every document record but the hidden
+    ones (withdrawn, and restricted ones for readers who may not see them). Everything a reply is
+    made of — hits, totals, facets, notes, expansions, suggestions — is counted over these
+    documents only, so a hidden document leaves no trace in it. Without hidden documents it is
+    the searcher's whole index and costs nothing."""
+
+    def __init__(self, s: Any, cache: SearcherCache, hidden: frozenset[str] = frozenset()) -> None:
+        self.reader = s.reader()
+        self.cache = cache
+        ids = cache.columns.get("doc_id", {})
+        gone = {n for n, i in ids.items() if i in hidden} if hidden else set()
+        self.filtered = bool(hidden)  # withdrawn documents linger in term statistics: count
+        self.docs: set[int] = cache.docs - gone if gone else cache.docs
+
+    def freq(self, field: str, term: str, at_most: int | None = None) -> int:
+        """How many visible documents hold `term` (counting stops at `at_most`)."""
+        if not self.filtered:
+            return int(self.reader.doc_frequency(field, term))
+        if (field, term) not in self.reader:
+            return 0
+        count, docs = 0, self.docs
+        for n in self.reader.postings(field, term).all_ids():
+            if n in docs:
+                count += 1
+                if at_most is not None and count >= at_most:
+                    break
+        return count
+
+    def values(self, name: str, wanted: str) -> list[str]:
+        """SearcherCache.values, of visible documents only."""
+        return [v for v in self.cache.values(name, wanted) if self.has_value(name, v)]
+
+    def known(self, name: str) -> list[str]:
+        return sorted(v for v in self.cache.by_value.get(name, {}) if self.has_value(name, v))
+
+    def has_value(self, name: str, value: str) -> bool:
+        found = self.cache.by_value.get(name, {}).get(value, set())
+        return not self.filtered or not found.isdisjoint(self.docs)
+
+
 _ALIASES = {
     "ecthr": "echr",
     "strasbourg": "european court of human rights",

@@ -13,6 +13,7 @@ from typing import Any
 from flask import Flask, request
 from flask.wrappers import Response
 
+from magsearch.accounts import secret_key
 from magsearch.cite import anchor_label
 from magsearch.config import Settings
 from magsearch.search import MAX_PAGE
@@ -31,7 +32,16 @@ def create_app(
     """The app. `settings` says where the data is (default: MAGSEARCH_DATA or `instance`);
     `test_config` overrides Flask config, and may hand in an open Library as MAGSEARCH_LIBRARY."""
     app = Flask(__name__)
+    settings = settings or Settings()
     app.config.from_mapping(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        # browsers keep Secure cookies on http://127.0.0.1 and http://localhost too; a plain-HTTP
+        # deployment elsewhere must say so with MAGSEARCH_COOKIE_SECURE=0
+        SESSION_COOKIE_SECURE=os.environ.get("MAGSEARCH_COOKIE_SECURE", "1") != "0",
+        SESSION_COOKIE_NAME="magsearch_session",
+        PERMANENT_SESSION_LIFETIME=8 * 3600,
+        WTF_CSRF_TIME_LIMIT=8 * 3600,
         MAX_CONTENT_LENGTH=1024 * 1024,  # nothing is uploaded through the web; bodies stay small
         MAX_FORM_MEMORY_SIZE=64 * 1024,
         JSON_SORT_KEYS=False,
@@ -42,6 +52,8 @@ def create_app(
         app.config["TRUSTED_HOSTS"] = [h.strip() for h in hosts if h.strip()]
     if test_config:
         app.config.update(test_config)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = secret_key(settings.data_dir)
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.jinja_env.autoescape = True  # every template, whatever its name (feeds too)
     app.jinja_env.trim_blocks = True
@@ -55,15 +67,18 @@ def create_app(
         anchor_label=anchor_label,
         max_page=MAX_PAGE,
     )
-    app.extensions["magsearch"] = LibraryHolder(
-        settings or Settings(), app.config.get("MAGSEARCH_LIBRARY")
-    )
+    app.extensions["magsearch"] = LibraryHolder(settings, app.config.get("MAGSEARCH_LIBRARY"))
 
-    from . import api, documents, errors, pages
+    from . import api, auth, curate, documents, errors, pages
 
     app.register_blueprint(pages.bp)
     app.register_blueprint(documents.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(curate.bp)
+    app.register_blueprint(curate.api)
+    auth.init_app(app)
+    for blueprint in (api.bp, curate.api):  # API writes take a Bearer token, never the cookie
+        auth.csrf.exempt(blueprint)
     errors.register(app)
     app.after_request(_security_headers)
     return app

@@ -13,6 +13,7 @@ from flask import Blueprint, jsonify, request, url_for
 from magsearch import views
 
 from . import openapi
+from .auth import sees_restricted
 from .common import doc_url, library, search_params, valid_id, valid_version
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -21,7 +22,8 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 @bp.get("/search")
 def search() -> Any:
     params = search_params(request.args)
-    return jsonify(library().search.search(params.pop("q"), **params))
+    q = params.pop("q")
+    return jsonify(library().search.search(q, **params, include_restricted=sees_restricted()))
 
 
 @bp.get("/documents/<doc_id>")
@@ -36,8 +38,9 @@ def version(doc_id: str, version: str) -> Any:
 
 def _document(doc_id: str, version: str | None) -> dict[str, Any]:
     lib = library()
-    views.available_document(lib.archive, doc_id)
-    view = views.document_view(lib.archive, doc_id, version)
+    see = sees_restricted()
+    views.available_document(lib.archive, doc_id, include_restricted=see)
+    view = views.document_view(lib.archive, doc_id, version, include_restricted=see)
     view["links"] = {
         "html": doc_url(doc_id, external=True),
         "pinned": doc_url(doc_id, view["version"], external=True),

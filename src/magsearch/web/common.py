@@ -16,6 +16,7 @@ from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 
 from magsearch import cite
+from magsearch.accounts import Accounts
 from magsearch.config import Settings
 from magsearch.errors import NotFound, QueryError
 from magsearch.library import Library, open_library
@@ -38,8 +39,16 @@ class LibraryHolder:
         self._pid = os.getpid() if library is not None else None
         self._owned = library is None
         self._lock = threading.Lock()
-        self.similar_cache: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        self.similar_cache: dict[tuple[str, str, bool], list[dict[str, Any]]] = {}
         self.similar_generation = -1  # the index generation the similar_cache was filled from
+        self._accounts: tuple[Library, Accounts] | None = None
+
+    def accounts(self, lib: Library) -> Accounts:
+        """The accounts and audit log of this process's Library."""
+        found = self._accounts
+        if found is None or found[0] is not lib:
+            found = self._accounts = (lib, Accounts(lib.archive))
+        return found[1]
 
     def get(self) -> Library:
         pid = os.getpid()
@@ -172,10 +181,13 @@ def wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
-def similar(lib: Library, doc: Document, limit: int = 5) -> list[dict[str, Any]]:
+def similar(
+    lib: Library, doc: Document, limit: int = 5, *, include_restricted: bool = False
+) -> list[dict[str, Any]]:
     """ "More like this", when the search service offers it (its absence is not an error).
     It costs a search of its own, so it is kept per (document, version) until the next commit to
-    the index (by any process: a withdrawn document leaves every page at once)."""
+    the index (by any process: a withdrawn document leaves every page at once); what has been
+    restricted since is left out when it is read."""
     more_like_this = getattr(lib.search, "more_like_this", None)
     if more_like_this is None:
         return []
@@ -185,21 +197,27 @@ def similar(lib: Library, doc: Document, limit: int = 5) -> list[dict[str, Any]]
         holder.similar_cache.clear()
         holder.similar_generation = generation
     cache = holder.similar_cache
-    key = (doc.id, doc.current_version)
+    key = (doc.id, doc.current_version, include_restricted)
     if key not in cache:
         try:
-            result = more_like_this(doc.id)
+            result = more_like_this(doc.id, include_restricted=include_restricted)
         except (QueryError, NotFound):
             result = []
         hits = result.get("hits", []) if isinstance(result, dict) else list(result or [])
         if len(cache) >= SIMILAR_CACHE_SIZE:
             cache.clear()
         cache[key] = [h for h in hits if isinstance(h, dict) and h.get("id") not in (None, doc.id)]
-    return cache[key][:limit]
+    hidden = lib.archive.hidden_ids(include_restricted=include_restricted)
+    return [h for h in cache[key] if h["id"] not in hidden][:limit]
 
 
 def document_context(
-    lib: Library, doc: Document, view: dict[str, Any], *, pinned: str | None
+    lib: Library,
+    doc: Document,
+    view: dict[str, Any],
+    *,
+    pinned: str | None,
+    include_restricted: bool = False,
 ) -> dict[str, Any]:
     """What the document template needs, from `views.document_view` and the archive."""
     shown = lib.archive.get_version(view["version"])
@@ -213,7 +231,7 @@ def document_context(
         "cite": citation_block(doc, pinned),
         "meta_tags": highwire(doc, shown),
         "labels": {p["anchor"]: p["label"] for p in view["passages"]},
-        "similar": similar(lib, doc),
+        "similar": similar(lib, doc, include_restricted=include_restricted),
         "formats": cite.FORMATS,
         "canonical": doc_url(doc.id, external=True),
     }

@@ -12,6 +12,7 @@ from magsearch import cite, views
 from magsearch.errors import QueryError
 from magsearch.models import Document, Version
 
+from .auth import sees_restricted
 from .common import (
     citation_block,
     doc_url,
@@ -39,29 +40,40 @@ def version(doc_id: str, version: str) -> str:
 
 def _page(doc_id: str, version: str | None) -> str:
     lib = library()
-    doc = views.available_document(lib.archive, doc_id)
-    view = views.document_view(lib.archive, doc_id, version)
-    return render_template("document.html", **document_context(lib, doc, view, pinned=version))
+    see = sees_restricted()
+    doc = views.available_document(lib.archive, doc_id, include_restricted=see)
+    view = views.document_view(lib.archive, doc_id, version, include_restricted=see)
+    context = document_context(lib, doc, view, pinned=version, include_restricted=see)
+    return render_template("document.html", **context)
 
 
 @bp.get("/d/<doc_id>/anchor/<anchor>")
 def anchor(doc_id: str, anchor: str) -> Any:
     """Where a permalink's anchor is now: the current version, else the newest version with it."""
-    target = views.anchor_target(library().archive, valid_id(doc_id), valid_anchor(anchor))
+    target = views.anchor_target(
+        library().archive,
+        valid_id(doc_id),
+        valid_anchor(anchor),
+        include_restricted=sees_restricted(),
+    )
     return redirect(doc_url(doc_id, target, anchor), 302)
 
 
 @bp.get("/d/<doc_id>/original")
 def original(doc_id: str) -> Any:
     lib = library()
-    doc = views.available_document(lib.archive, valid_id(doc_id))
+    doc = views.available_document(
+        lib.archive, valid_id(doc_id), include_restricted=sees_restricted()
+    )
     return _send_original(doc, lib.archive.get_version(doc.current_version), pinned=False)
 
 
 @bp.get("/d/<doc_id>/v/<version>/original")
 def version_original(doc_id: str, version: str) -> Any:
     lib = library()
-    doc = views.available_document(lib.archive, valid_id(doc_id))
+    doc = views.available_document(
+        lib.archive, valid_id(doc_id), include_restricted=sees_restricted()
+    )
     return _send_original(
         doc, views.version_of(lib.archive, doc.id, valid_version(version)), pinned=True
     )
@@ -104,14 +116,18 @@ def citation(doc_id: str) -> Any:
     """?format=bluebook|oscola|bibtex|ris|csl-json, optionally &anchor= (pinpoint) and &version=.
     A withdrawn document can still be cited as a whole (its citation is kept)."""
     lib = library()
-    doc = lib.archive.get_document(valid_id(doc_id))
+    see = sees_restricted()
+    doc = views.visible_document(lib.archive, valid_id(doc_id), include_restricted=see)
     version = request.args.get("version", "")
     if version:
         views.version_of(lib.archive, doc.id, valid_version(version))
     anchor = request.args.get("anchor", "")
     passage = None
     if anchor:
-        version = version or views.anchor_target(lib.archive, doc.id, valid_anchor(anchor)) or ""
+        found = views.anchor_target(
+            lib.archive, doc.id, valid_anchor(anchor), include_restricted=see
+        )
+        version = version or found or ""
         passage = views.passage_at(
             lib.archive, version or doc.current_version, valid_anchor(anchor)
         )

@@ -15,10 +15,15 @@ from .common import citation_block, wants_json
 
 TITLES = {
     400: "Bad request",
+    401: "Sign-in required",
+    403: "Forbidden",
     404: "Not found",
     405: "Method not allowed",
     410: "Withdrawn",
     413: "Request too large",
+    415: "Unsupported format",
+    422: "Cannot be read",
+    429: "Too many requests",
     500: "Server error",
     503: "Temporarily unavailable",
 }
@@ -40,6 +45,9 @@ def respond(status: int, message: str, **extra: Any) -> Any:
     response.status_code = status
     if status == 503:
         response.headers["Retry-After"] = "5"
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="magsearch"'
+
     return response
 
 

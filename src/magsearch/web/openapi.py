@@ -66,6 +66,10 @@ SCHEMAS: dict[str, Any] = {
             "identifiers": _STRS,
             "citation": _S,
             "score": {"type": "number"},
+            "restricted": {
+                "type": "boolean",
+                "description": "only ever true for a signed-in archivist (others never see it)",
+            },
             "snippet": _S,
             "passages": {"type": "array", "items": _ref("HitPassage")},
         }
@@ -103,6 +107,7 @@ SCHEMAS: dict[str, Any] = {
             "current_version": _S,
             "created_at": _S,
             "withdrawn": _S,
+            "restricted": {"type": "boolean"},
         }
     ),
     "Version": _obj(
@@ -155,6 +160,14 @@ SCHEMAS: dict[str, Any] = {
             "links": _obj({"html": _S, "pinned": _S, "original": _S, "cite": _S}),
         }
     ),
+    "DocumentState": _obj(
+        {
+            "id": _S,
+            "withdrawn": {"type": "string", "description": "the reason, or empty"},
+            "restricted": {"type": "boolean"},
+            "links": _obj({"html": _S}),
+        }
+    ),
 }
 
 
@@ -182,10 +195,30 @@ _VERSION = _param(
     "a version: the sha256 of its original",
     required=True,
 )
+_AUTH_ERRORS = {
+    "401": _error("no valid API token (Authorization: Bearer TOKEN)"),
+    "403": _error("the token's user lacks the role this needs"),
+}
+_BEARER = [{"bearer": []}]
+
+
+def _write(op: str, summary: str, role: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "operationId": op,
+        "summary": f"{summary} (role: {role})",
+        "security": _BEARER,
+        **extra,
+    }
+
+
 _DOC_ERRORS = {
     "404": _error("unknown document or version"),
     "410": _error("withdrawn (the citation is kept)"),
 }
+
+
+def _json_body(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"required": True, "content": {"application/json": {"schema": schema}}}
 
 
 def _search_params() -> list[dict[str, Any]]:
@@ -268,6 +301,34 @@ def document(server: str = "") -> dict[str, Any]:
                     },
                 }
             },
+            "/api/documents/{id}/withdraw": {
+                "post": _write(
+                    "withdrawDocument",
+                    "Withdraw a document: it leaves search; its page answers 410",
+                    "archivist",
+                    parameters=[_ID],
+                    requestBody=_json_body(_obj({"reason": {"type": "string", "minLength": 1}})),
+                    responses={
+                        "200": _ok("withdrawn", "DocumentState"),
+                        "400": _error("no reason given"),
+                        "404": _error("unknown document"),
+                        **_AUTH_ERRORS,
+                    },
+                )
+            },
+            "/api/documents/{id}/restore": {
+                "post": _write(
+                    "restoreDocument",
+                    "Bring a withdrawn document back",
+                    "admin",
+                    parameters=[_ID],
+                    responses={
+                        "200": _ok("restored", "DocumentState"),
+                        "404": _error("unknown or not withdrawn"),
+                        **_AUTH_ERRORS,
+                    },
+                )
+            },
             "/api/openapi.json": {
                 "get": {
                     "operationId": "openapi",
@@ -281,5 +342,14 @@ def document(server: str = "") -> dict[str, Any]:
                 }
             },
         },
-        "components": {"schemas": SCHEMAS},
+        "components": {
+            "schemas": SCHEMAS,
+            "securitySchemes": {
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "a token from `magsearch token create NAME`",
+                }
+            },
+        },
     }

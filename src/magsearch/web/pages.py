@@ -10,6 +10,7 @@ from magsearch import views
 from magsearch.archive import now_iso
 from magsearch.cite import short_citation
 
+from .auth import sees_restricted
 from .common import doc_url, library, search_params, search_state
 
 bp = Blueprint("pages", __name__)
@@ -27,15 +28,17 @@ def search() -> Any:
     params = search_params(request.args)
     if not params["q"].strip() and not params["filters"]:
         return _home(hint="q" in request.args)
-    result = library().search.search(params.pop("q"), **params)
+    q = params.pop("q")
+    result = library().search.search(q, **params, include_restricted=sees_restricted())
     state = search_state({"q": result["query"], **params})
     return render_template("search.html", r=result, state=state)
 
 
 def _home(*, hint: bool) -> str:
     lib = library()
-    recent = views.recent_documents(lib.archive, 20)
-    total = lib.archive.count_documents()
+    see = sees_restricted()
+    recent = views.recent_documents(lib.archive, 20, include_restricted=see)
+    total = lib.archive.count_visible(include_restricted=see)
     return render_template("home.html", recent=recent, total=total, hint=hint)
 
 
