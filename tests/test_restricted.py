@@ -201,8 +201,12 @@ def test_the_same_routes_show_them_to_an_archivist_marked(
     page = archivist.get(f"/search?q={W}").text
     assert page.count('class="restricted-mark"') == 2
     check_page(page)
-    assert set(RESTRICTED) <= set(re.findall(r"/d/([a-z0-9.-]+)\"", archivist.get(f"/d/{ARTICLE}").text))
-    cited_by = {link["doc_id"] for link in archivist.get(f"/api/documents/{RULING_ID}").json["cited_by"]}
+    assert set(RESTRICTED) <= set(
+        re.findall(r"/d/([a-z0-9.-]+)\"", archivist.get(f"/d/{ARTICLE}").text)
+    )
+    cited_by = {
+        link["doc_id"] for link in archivist.get(f"/api/documents/{RULING_ID}").json["cited_by"]
+    }
     assert set(RESTRICTED) <= cited_by
     doc = archivist.get(f"/d/{RESTRICTED[0]}")
     assert doc.status_code == 200 and "Only signed-in archivists see this document" in doc.text
@@ -315,13 +319,9 @@ def test_withdraw_and_restrict_buttons_post_with_csrf(
     assert archivist.post(f"/d/{ARTICLE}/restrict", data={"restricted": "1"}).status_code == 400
     resp = anon.post(f"/d/{ARTICLE}/restrict", data={"restricted": "1"})
     assert resp.status_code in (302, 400)
-    resp = archivist.post(
-        f"/d/{ARTICLE}/restrict", data={"restricted": "1", "csrf_token": token}
-    )
+    resp = archivist.post(f"/d/{ARTICLE}/restrict", data={"restricted": "1", "csrf_token": token})
     assert resp.status_code == 303
     assert anon.get(f"/d/{ARTICLE}").status_code == 404
     assert "restricted-mark" in archivist.get(f"/d/{ARTICLE}").text
-    resp = archivist.post(
-        f"/d/{ARTICLE}/restrict", data={"restricted": "0", "csrf_token": token}
-    )
+    resp = archivist.post(f"/d/{ARTICLE}/restrict", data={"restricted": "0", "csrf_token": token})
     assert resp.status_code == 303 and anon.get(f"/d/{ARTICLE}").status_code == 200
