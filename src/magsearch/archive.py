@@ -133,6 +133,34 @@ def new_doc_id(sha256: str) -> str:
     return "d" + raw[:11]
 
 
+def write_durably(final: Path, data: bytes) -> None:
+    """Write a file so that it is there after a crash, or not at all: a temp file beside it, write,
+    fsync, rename, fsync of the folder. Any of them failing raises OSError and leaves no file
+    behind, neither the temp file nor `final` (when it was just renamed into place)."""
+    fd, tmp = tempfile.mkstemp(dir=final.parent, prefix=".tmp-")
+    placed = False
+    try:
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, final)
+        placed = True
+        dir_fd = os.open(final.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        if placed:  # renamed but not durable: not written
+            final.unlink(missing_ok=True)
+        raise
+
+
 @dataclass(frozen=True)
 class NewVersion:
     """Everything the catalog records for one accepted original, in one transaction."""
@@ -155,6 +183,31 @@ class NewVersion:
     identifiers: tuple[tuple[str, str], ...] = ()  # (normalized, family)
     passages: tuple[Passage, ...] = ()
     citations: tuple[Citation, ...] = ()
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    """One line of the ingest log."""
+
+    path: str
+    status: str
+    sha256: str = ""
+    doc_id: str = ""
+    version: str = ""
+    error: str = ""
+    warnings: tuple[str, ...] = ()
+
+
+def _insert_log(db: sqlite3.Connection, entries: Iterable[LogEntry]) -> None:
+    db.executemany(
+        "INSERT INTO ingest_log(at, path, sha256, status, doc_id, version, error, warnings_json) "
+        "VALUES (?,?,?,?,?,?,?,?)",
+        [
+            (now_iso(), e.path, e.sha256, e.status, e.doc_id, e.version, e.error,
+             json.dumps(list(e.warnings), ensure_ascii=False))
+            for e in entries
+        ],
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -223,28 +276,20 @@ class Archive:
         return self.objects / sha256[:2] / sha256
 
     def put_original(self, data: bytes, sha256: str | None = None) -> str:
-        """Store bytes durably under their sha256 (idempotent). Returns the sha256."""
+        """Store bytes durably under their sha256 (idempotent). Returns the sha256. Any write
+        error (a full disk, an I/O error) raises OSError and leaves nothing behind."""
         digest = sha256 or sha256_bytes(data)
         final = self.object_path(digest)
         if final.exists() and final.stat().st_size == len(data):
             return digest
         final.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=final.parent, prefix=".tmp-")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, final)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        dir_fd = os.open(final.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+        write_durably(final, data)
         return digest
+
+    def drop_original_if_unused(self, sha256: str) -> None:
+        """Remove a stored original that no version references (a file whose cataloging failed)."""
+        if self.find_version(sha256) is None:
+            self.object_path(sha256).unlink(missing_ok=True)
 
     def read_original(self, sha256: str, *, verify: bool = True) -> bytes:
         path = self.object_path(sha256)
@@ -259,66 +304,39 @@ class Archive:
     # -- recording versions --------------------------------------------------------------------
     def record_version(self, nv: NewVersion) -> Version:
         """Record a new version (and its document, when new) in one transaction."""
-        if not self.object_path(nv.sha256).exists():
-            raise ArchiveError(f"refusing to catalog {nv.sha256}: original not stored")
-        at = now_iso()
-        with self._tx() as db:
-            row = db.execute(
-                "SELECT MAX(seq) FROM versions WHERE doc_id=?", (nv.doc_id,)
-            ).fetchone()
-            seq = (row[0] or 0) + 1
-            doc_values = (
-                nv.kind, nv.title, nv.date, nv.court, nv.jurisdiction, nv.language,
-                nv.source_url, json.dumps(nv.meta or {}, ensure_ascii=False, sort_keys=True),
-                nv.sha256,
-            )  # fmt: skip
-            if seq == 1:
-                db.execute(
-                    "INSERT INTO documents(kind, title, date, court, jurisdiction, language, "
-                    "source_url, meta_json, current_version, id, created_at) "
-                    "VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                    (*doc_values, nv.doc_id, at),
-                )
-            else:
-                db.execute(
-                    "UPDATE documents SET kind=?, title=?, date=?, court=?, jurisdiction=?, "
-                    "language=?, source_url=?, meta_json=?, current_version=? WHERE id=?",
-                    (*doc_values, nv.doc_id),
-                )
-            db.execute(
-                "INSERT INTO versions(sha256, doc_id, seq, media_type, size, filename, ingested_at,"
-                " pages, warnings_json) VALUES (?,?,?,?,?,?,?,?,?)",
-                (
-                    nv.sha256, nv.doc_id, seq, nv.media_type, nv.size, nv.filename, at,
-                    nv.pages, json.dumps(list(nv.warnings), ensure_ascii=False),
-                ),
-            )  # fmt: skip
-            db.execute("DELETE FROM identifiers WHERE doc_id=?", (nv.doc_id,))
-            db.executemany(
-                "INSERT OR IGNORE INTO identifiers(doc_id, value, family) VALUES (?,?,?)",
-                [(nv.doc_id, value, family) for value, family in nv.identifiers],
-            )
-            db.executemany(
-                "INSERT INTO passages(version, seq, anchor, label, page, page_end, heading, text) "
-                "VALUES (?,?,?,?,?,?,?,?)",
-                [
-                    (nv.sha256, p.seq, p.anchor, p.label, p.page, p.page_end, p.heading, p.text)
-                    for p in nv.passages
-                ],
-            )
-            db.executemany(
-                "INSERT INTO citations(version, anchor, raw, normalized, family, start, end) "
-                "VALUES (?,?,?,?,?,?,?)",
-                [
-                    (nv.sha256, c.anchor, c.raw, c.normalized, c.family, c.start, c.end)
-                    for c in nv.citations
-                ],
-            )
+        with self.batch() as batch:
+            batch.add(nv)
         return self.get_version(nv.sha256)
+
+    def batch(self) -> CatalogBatch:
+        """One catalog transaction for many versions and their log lines (see CatalogBatch)."""
+        return CatalogBatch(self)
 
     def mark_indexed(self, shas: Iterable[str]) -> None:
         with self._tx() as db:
             db.executemany("UPDATE versions SET indexed=1 WHERE sha256=?", [(s,) for s in shas])
+
+    def acknowledge_recovered(self, shas: Iterable[str]) -> None:
+        """Ingest-log lines for versions indexed after their run was interrupted (cataloged, never
+        reported): the log then says they were ingested, and when."""
+        with self._tx() as db:
+            entries = []
+            for sha in shas:
+                v = db.execute(
+                    "SELECT doc_id, seq, filename, warnings_json FROM versions WHERE sha256=?",
+                    (sha,),
+                ).fetchone()
+                told = db.execute(
+                    "SELECT 1 FROM ingest_log WHERE version=? AND status IN "
+                    "('ingested', 'new-version') LIMIT 1",
+                    (sha,),
+                ).fetchone()
+                if v is None or told:
+                    continue
+                warnings = (*json.loads(v[3]), "indexed by a later run (the first was interrupted)")
+                status = "ingested" if v[1] == 1 else "new-version"
+                entries.append(LogEntry(v[2], status, sha, v[0], sha, "", warnings))
+            _insert_log(db, entries)
 
     def unindexed_documents(self) -> list[str]:
         """Documents whose current version is not yet in the index (after a crash, say)."""
@@ -344,12 +362,9 @@ class Archive:
         warnings: Iterable[str] = (),
     ) -> None:
         with self._tx() as db:
-            db.execute(
-                "INSERT INTO ingest_log(at, path, sha256, status, doc_id, version, error, "
-                "warnings_json) VALUES (?,?,?,?,?,?,?,?)",
-                (now_iso(), path, sha256, status, doc_id, version, error,
-                 json.dumps(list(warnings), ensure_ascii=False)),
-            )  # fmt: skip
+            _insert_log(
+                db, [LogEntry(path, status, sha256, doc_id, version, error, tuple(warnings))]
+            )
 
     def withdraw(self, doc_id: str, reason: str) -> None:
         with self._tx() as db:
@@ -546,6 +561,147 @@ class Archive:
             if cur.rowcount == 0:
                 raise NotFound(f"no withdrawn document {doc_id[:80]!r}")
             db.execute("UPDATE versions SET indexed=0 WHERE doc_id=?", (doc_id,))
+
+
+class CatalogBatch:
+    """A catalog transaction open while a batch of versions is indexed, so that nothing is
+    committed to the catalog that the index does not hold, and a failed index commit costs a
+    ROLLBACK (which needs no disk space) rather than an undo. Each version goes in under a savepoint:
+    one that cannot be recorded fails alone. Use as a context manager (commit on success) or call
+    commit() / rollback()."""
+
+    def __init__(self, archive: Archive) -> None:
+        self.archive = archive
+        self.db = archive.db
+        self.db.execute("BEGIN IMMEDIATE")
+
+    def __enter__(self) -> CatalogBatch:
+        return self
+
+    def __exit__(self, exc_type: Any, *_: Any) -> None:
+        if exc_type is None:
+            self.commit()
+        else:
+            self.rollback()
+
+    @property
+    def open(self) -> bool:
+        """False once SQLite has rolled the transaction back by itself (a full disk, say)."""
+        return self.db.in_transaction
+
+    def add(self, nv: NewVersion) -> tuple[Document, bool]:
+        """Record a version (and its document, when new): the document as it now stands, and
+        whether it is new."""
+        if not self.archive.object_path(nv.sha256).exists():
+            raise ArchiveError(f"refusing to catalog {nv.sha256}: original not stored")
+        db = self.db
+        db.execute("SAVEPOINT version")
+        try:
+            doc = _insert_version(db, nv, now_iso())
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK TO version")
+                db.execute("RELEASE version")
+            raise
+        db.execute("RELEASE version")
+        return doc
+
+    def acknowledge(self, entries: Iterable[LogEntry]) -> None:
+        """These versions are in the index: mark them and write their log lines."""
+        entries = list(entries)
+        self.db.executemany(
+            "UPDATE versions SET indexed=1 WHERE sha256=?", [(e.version,) for e in entries]
+        )
+        _insert_log(self.db, entries)
+
+    def commit(self) -> None:
+        try:
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.rollback()
+            raise
+
+    def rollback(self) -> None:
+        if self.db.in_transaction:
+            self.db.execute("ROLLBACK")
+
+
+def _insert_version(db: sqlite3.Connection, nv: NewVersion, at: str) -> tuple[Document, bool]:
+    row = db.execute(
+        "SELECT MAX(seq), (SELECT created_at FROM documents WHERE id=?) FROM versions "
+        "WHERE doc_id=?",
+        (nv.doc_id, nv.doc_id),
+    ).fetchone()
+    seq = (row[0] or 0) + 1
+    created = row[1] or at
+    meta_json = json.dumps(nv.meta or {}, ensure_ascii=False, sort_keys=True)
+    doc_values = (
+        nv.kind, nv.title, nv.date, nv.court, nv.jurisdiction, nv.language, nv.source_url,
+        meta_json, nv.sha256,
+    )  # fmt: skip
+    if row[1] is None:
+        db.execute(
+            "INSERT INTO documents(kind, title, date, court, jurisdiction, language, "
+            "source_url, meta_json, current_version, id, created_at) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            (*doc_values, nv.doc_id, at),
+        )
+    else:
+        db.execute(
+            "UPDATE documents SET kind=?, title=?, date=?, court=?, jurisdiction=?, "
+            "language=?, source_url=?, meta_json=?, current_version=? WHERE id=?",
+            (*doc_values, nv.doc_id),
+        )
+    db.execute(
+        "INSERT INTO versions(sha256, doc_id, seq, media_type, size, filename, ingested_at,"
+        " pages, warnings_json) VALUES (?,?,?,?,?,?,?,?,?)",
+        (
+            nv.sha256, nv.doc_id, seq, nv.media_type, nv.size, nv.filename, at,
+            nv.pages, json.dumps(list(nv.warnings), ensure_ascii=False),
+        ),
+    )  # fmt: skip
+    db.execute("DELETE FROM identifiers WHERE doc_id=?", (nv.doc_id,))
+    db.executemany(
+        "INSERT OR IGNORE INTO identifiers(doc_id, value, family) VALUES (?,?,?)",
+        [(nv.doc_id, value, family) for value, family in nv.identifiers],
+    )
+    db.executemany(
+        "INSERT INTO passages(version, seq, anchor, label, page, page_end, heading, text) "
+        "VALUES (?,?,?,?,?,?,?,?)",
+        [
+            (nv.sha256, p.seq, p.anchor, p.label, p.page, p.page_end, p.heading, p.text)
+            for p in nv.passages
+        ],
+    )
+    db.executemany(
+        "INSERT INTO citations(version, anchor, raw, normalized, family, start, end) "
+        "VALUES (?,?,?,?,?,?,?)",
+        [
+            (nv.sha256, c.anchor, c.raw, c.normalized, c.family, c.start, c.end)
+            for c in nv.citations
+        ],
+    )
+    withdrawn = db.execute("SELECT withdrawn FROM documents WHERE id=?", (nv.doc_id,)).fetchone()
+    try:
+        kind = Kind(nv.kind)
+    except ValueError:
+        kind = Kind.OTHER
+    doc = Document(
+        id=nv.doc_id,
+        kind=kind,
+        title=nv.title,
+        date=nv.date,
+        court=nv.court,
+        jurisdiction=nv.jurisdiction,
+        language=nv.language,
+        source_url=nv.source_url,
+        identifiers=tuple(dict.fromkeys(v for v, _ in nv.identifiers)),
+        meta=json.loads(meta_json),
+        current_version=nv.sha256,
+        created_at=created,
+        withdrawn=withdrawn[0] if withdrawn else "",
+    )
+    return doc, row[1] is None
 
 
 def _version(row: sqlite3.Row) -> Version:

@@ -7,6 +7,7 @@ a check found problems, 2 a usage error or a query that cannot be understood.
 from __future__ import annotations
 
 import json
+import sqlite3
 import sys
 from collections import Counter
 from pathlib import Path
@@ -27,6 +28,8 @@ def _lib(ctx: click.Context, **kw: Any) -> Library:
         lib = open_library(ctx.obj, **kw)
     except MagsearchError as exc:
         _die(str(exc), 1)
+    except (OSError, sqlite3.Error) as exc:  # a full disk, an unreadable data directory
+        _die(f"cannot open the data directory {ctx.obj.data_dir}: {exc}", 1)
     ctx.call_on_close(lib.close)
     return lib
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from .archive import Archive
 from .config import Settings
 from .errors import IndexUnavailable
-from .index.sync import rebuild, sync_pending
+from .index.sync import rebuild, repair, sync_pending
 from .index.whoosh import WhooshIndex
 from .search import SearchService
 
@@ -51,4 +51,6 @@ def open_library(
         rebuilt = True
     if sync and not rebuilt:
         sync_pending(archive, index)
+    elif not rebuilt:
+        repair(archive, index)  # an index commit ahead of its catalog commit is undone always
     return Library(settings, archive, index, SearchService(archive, index, settings), rebuilt)

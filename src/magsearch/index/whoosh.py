@@ -13,12 +13,14 @@ facets), and the best passages of the page's documents.
 
 from __future__ import annotations
 
+import gc
 import html
 import math
 import os
 import shutil
 import threading
 import time
+import warnings
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -198,9 +200,13 @@ class WhooshIndex:
                 for fields in _records(rec):
                     w.add_document(**fields)
         except BaseException:
-            w.cancel()
+            _abandon(w)
             raise
-        w.commit(merge=True, optimize=False)
+        try:
+            w.commit(merge=True, optimize=False)
+        except BaseException:
+            _abandon(w)
+            raise
 
     def bulk_load(self, records: Iterable[IndexRecord]) -> int:
         """Add many documents to an empty index in one commit, with a sub-writer per core.
@@ -217,9 +223,13 @@ class WhooshIndex:
                     w.add_document(**fields)
                 count += 1
         except BaseException:
-            w.cancel()
+            _abandon(w)
             raise
-        w.commit()
+        try:
+            w.commit()
+        except BaseException:
+            _abandon(w)
+            raise
         return count
 
     def doc_ids(self) -> set[str]:
@@ -542,6 +552,28 @@ class WhooshIndex:
 _QUIET = frozenset(
     "a an and as at be by for from in is it of on or that the this to was were with".split()
 )  # marked only inside a run of marks (a phrase), not each time they occur
+
+
+def _abandon(w: Any) -> None:
+    """Give up a writer after an error (a full disk, say): the index stays at its last committed
+    generation. Whoosh's commit() does not release the lock when it fails, and cancel() may fail
+    the same way, so the lock is released here whatever happens (or this process would keep it)."""
+    try:
+        w.cancel()
+    except Exception:  # noqa: S110 - the lock below is what matters
+        pass
+    lock = getattr(w, "writelock", None)
+    if lock is not None:
+        try:
+            lock.release()
+        except Exception:  # noqa: S110 - released already
+            pass
+    w.is_closed = True
+    # a commit that failed while merging leaves the segment readers it had opened unreferenced
+    # but open: collect them now, so their files close here and not at some later moment
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        gc.collect()
 
 
 def _marks(text: str, terms: frozenset[str], key: Any) -> list[tuple[int, int]]:

@@ -2,24 +2,32 @@
 (detect, structure, citations, metadata) -> store the original -> catalog -> index.
 
 Parsing runs in parallel (one worker per core); this process alone stores and indexes. A file is
-reported only once its index commit is done, so what was acknowledged is never missing. A file that
-fails leaves nothing behind but its line in the ingest log. Killed half-way, the next run finds the
-cataloged-but-unindexed documents (index/sync.py) and skips what is already stored (same sha256).
+reported (and logged "ingested") only once its index commit is done, so what was acknowledged is
+never missing. Every file given gets exactly one result. A file that fails, for whatever reason --
+its bytes, its sidecar, its name, or a write error while storing it (a full disk, an I/O error in
+write, fsync, rename, SQLite or the index) -- leaves nothing behind but its line in the ingest log;
+a full disk stops the run, and the files not reached are reported as such. Killed half-way, the next
+run finds the cataloged-but-unindexed documents (index/sync.py) and skips what is already stored.
 """
 
 from __future__ import annotations
 
+import errno
+import os
+import sqlite3
 import time
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..archive import Archive, NewVersion, new_doc_id, sha256_bytes
+from ..archive import Archive, LogEntry, NewVersion, new_doc_id, sha256_bytes
 from ..config import Settings
-from ..errors import IngestError
-from ..index.base import IndexBackend
-from ..index.sync import index_documents, sync_pending
+from ..errors import IngestError, MagsearchError
+from ..index.base import IndexBackend, IndexRecord
+from ..index.sync import clear_pending, exclusive, index_documents, mark_pending, sync_pending
+from ..models import Document
 from . import sidecar
 from .analyse import Analysis, Job, analyse, warm_up
 from .worker import run_isolated
@@ -55,12 +63,13 @@ class FileResult:
 
 def find_files(paths: Iterable[str | Path]) -> list[Path]:
     """Files named, and files under folders named (recursively, sorted); sidecars and READMEs of
-    folders are not documents. A path that does not exist is reported as a failure by ingest()."""
+    folders are not documents. A path that does not exist, or cannot be read, is given back as it
+    is: ingest reports it as a failure with the reason."""
     out: list[Path] = []
     for raw in paths:
         path = Path(raw)
-        if path.is_dir():
-            for child in sorted(p for p in path.rglob("*") if p.is_file()):
+        if _is_dir(path):
+            for child in _walk(path):
                 rel = child.relative_to(path)
                 if any(part.startswith(".") for part in rel.parts) or child.name in SKIP_NAMES:
                     continue
@@ -69,6 +78,86 @@ def find_files(paths: Iterable[str | Path]) -> list[Path]:
         else:
             out.append(path)
     return list(dict.fromkeys(out))
+
+
+def _is_dir(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except OSError:  # a name too long, say: ingest will say so
+        return False
+
+
+def _walk(folder: Path) -> list[Path]:
+    """Every non-folder under folder, sorted; a sub-folder that cannot be listed is given back
+    itself, so that it gets its failure line."""
+    found: list[Path] = []
+
+    def unreadable(exc: OSError) -> None:
+        if exc.filename is not None:
+            found.append(Path(exc.filename))
+
+    for top, _dirs, names in os.walk(folder, onerror=unreadable):
+        found.extend(Path(top) / n for n in names)
+    return sorted(found)
+
+
+def shown(path: str | Path) -> str:
+    """A file name as it can be printed and logged on one line: bytes that are not UTF-8 as
+    \\xNN, control characters (newlines, a right-to-left override) escaped."""
+    raw = (
+        os.fsencode(path) if not isinstance(path, str) else path.encode("utf-8", "surrogateescape")
+    )
+    text = raw.decode("utf-8", "backslashreplace")
+    return "".join(_escape(c) for c in text)
+
+
+def _escape(c: str) -> str:
+    cat = unicodedata.category(c)
+    if cat in ("Cc", "Cf", "Zl", "Zp") and c not in ("\u200d",):  # keep the zero-width joiner
+        return c.encode("unicode_escape").decode("ascii")
+    return c
+
+
+DISK_FULL = {errno.ENOSPC, errno.EDQUOT}
+
+
+class StoreFailed(Exception):
+    """Storing one file failed; `stop` when the rest cannot be stored either (a full disk)."""
+
+    def __init__(self, reason: str, *, stop: bool = False) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.stop = stop
+
+
+def write_failure(exc: BaseException, what: str) -> StoreFailed:
+    """A write error as a one-line reason; a full disk stops the run."""
+    if isinstance(exc, OSError):
+        reason = exc.strerror or type(exc).__name__
+        full = exc.errno in DISK_FULL
+    elif isinstance(exc, sqlite3.Error):
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        full = "full" in reason  # SQLITE_FULL: "database or disk is full"
+    else:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        full = False
+    return StoreFailed(f"{what}: {reason}", stop=full)
+
+
+@dataclass
+class Source:
+    """One thing to ingest: a file (path), or bytes handed over with their metadata (an upload)."""
+
+    name: str  # shown in results and in the ingest log
+    path: Path | None = None
+    data: bytes | None = None
+    meta: dict[str, Any] | None = None  # sidecar fields; None: read path's sidecar, if any
+    kind: str = ""  # overrides the run's kind (a sidecar's kind still wins)
+
+    @classmethod
+    def from_path(cls, path: str | Path) -> Source:
+        path = Path(path)
+        return cls(name=shown(path), path=path)
 
 
 class Ingester:
@@ -89,130 +178,64 @@ class Ingester:
         self, files: list[Path], on_result: Callable[[FileResult], None] | None = None
     ) -> list[FileResult]:
         """Ingest files; on_result is called for each file once its outcome is final."""
-        sync_pending(self.archive, self.backend)  # finish what an interrupted run left
+        return self.run_sources([Source.from_path(f) for f in files], on_result)
+
+    def run_sources(
+        self, sources: list[Source], on_result: Callable[[FileResult], None] | None = None
+    ) -> list[FileResult]:
+        """Ingest sources; exactly one result each, in the order outcomes become final."""
+        try:
+            sync_pending(self.archive, self.backend)  # finish what an interrupted run left
+        except (OSError, sqlite3.Error) as exc:
+            raise IngestError(
+                str(write_failure(exc, "cannot finish the interrupted run"))
+            ) from None
         warm_up()
-        results: list[FileResult] = []
-        waiting: list[FileResult] = []  # stored and cataloged, not yet committed to the index
-        last_flush = time.monotonic()
+        return _Run(self, sources, on_result).go()
 
-        def emit(res: FileResult) -> None:
-            results.append(res)
-            if on_result:
-                on_result(res)
-
-        def flush() -> None:
-            nonlocal last_flush
-            if waiting:
-                index_documents(self.archive, self.backend, [r.id for r in waiting])
-                for res in waiting:
-                    emit(res)
-                waiting.clear()
-            last_flush = time.monotonic()
-
-        outcomes = run_isolated(
+    def parse(self, jobs: Iterable[Job]) -> Iterator[tuple[Job, Analysis | None, str]]:
+        """The one seam between the writer and the parsers: (job, analysis, error) per job, in
+        the order they finish."""
+        for outcome in run_isolated(
             analyse,
-            self._jobs(files, emit),
+            jobs,
             workers=self.settings.workers,
             timeout=self.settings.parse_timeout,
             memory_mb=self.settings.parse_memory_mb,
-        )
-        for outcome in outcomes:
-            job = outcome.job
-            if outcome.error:
-                emit(self._fail(job.path, outcome.error, job.sha256))
-            else:
-                res = self._store(job, outcome.value)
-                if res.status == "failed":
-                    emit(res)
-                else:
-                    waiting.append(res)
-            if len(waiting) >= FLUSH_EVERY or time.monotonic() - last_flush > FLUSH_SECONDS:
-                flush()
-        flush()
-        return results
+        ):
+            yield outcome.job, outcome.value, outcome.error
 
-    def _jobs(self, files: list[Path], emit: Callable[[FileResult], None]) -> Iterator[Job]:
-        """Read, hash and check each file; yield a parse job for what is new."""
-        seen: dict[str, str] = {}
-        for path in files:
-            try:
-                data, meta = self._read(path)
-            except IngestError as exc:
-                emit(self._fail(str(path), str(exc)))
-                continue
-            digest = sha256_bytes(data)
-            existing = self.archive.find_version(digest)
-            if existing is not None or digest in seen:
-                doc_id = existing.doc_id if existing else seen[digest]
-                doc = self.archive.find_document(doc_id)
-                self.archive.log(
-                    str(path), "unchanged", sha256=digest, doc_id=doc_id, version=digest
-                )
-                emit(
-                    FileResult(
-                        str(path), "unchanged", doc_id, digest, doc.kind.value if doc else ""
-                    )
-                )
-                continue
-            seen[digest] = ""
-            yield Job(str(path), data, digest, self.kind, meta, self.settings.max_pages)
-
-    def _read(self, path: Path) -> tuple[bytes, dict[str, Any]]:
-        if not path.exists():
-            raise IngestError("no such file")
-        if not path.is_file():
-            raise IngestError("not a regular file")
-        size = path.stat().st_size
-        if size > self.settings.max_file_mb * 1024 * 1024:
-            raise IngestError(
-                f"file too large ({size / 1e6:.0f} MB > {self.settings.max_file_mb} MB)"
-            )
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise IngestError(f"cannot read: {exc.strerror}") from None
+    def read(self, src: Source) -> tuple[bytes, dict[str, Any]]:
+        """The bytes and the validated sidecar of a source; IngestError names what is wrong."""
+        if src.data is not None:
+            data = src.data
+        else:
+            assert src.path is not None
+            data = self._read_file(src.path)
         if not data:
             raise IngestError("empty file")
-        return data, sidecar.load(path)
+        if src.meta is not None:
+            return data, sidecar.validate(dict(src.meta), "metadata")
+        if src.path is None:
+            return data, {}
+        return data, sidecar.load(src.path)
 
-    def _fail(self, path: str, error: str, digest: str = "") -> FileResult:
-        self.archive.log(path, "failed", sha256=digest, error=error)
-        return FileResult(path, "failed", error=error)
+    def _read_file(self, path: Path) -> bytes:
+        try:
+            if not path.exists():
+                raise IngestError("no such file")
+            if not path.is_file():
+                raise IngestError("not a regular file")
+            size = path.stat().st_size
+            if size > self.settings.max_file_mb * 1024 * 1024:
+                raise IngestError(
+                    f"file too large ({size / 1e6:.0f} MB > {self.settings.max_file_mb} MB)"
+                )
+            return path.read_bytes()
+        except OSError as exc:
+            raise IngestError(f"cannot read: {exc.strerror or type(exc).__name__}") from None
 
-    def _store(self, job: Job, a: Analysis) -> FileResult:
-        doc_id = self._identify(job, a)
-        known = self.archive.find_document(doc_id) is not None
-        self.archive.put_original(job.data, job.sha256)
-        self.archive.record_version(
-            NewVersion(
-                doc_id=doc_id,
-                sha256=job.sha256,
-                kind=a.kind,
-                title=a.title,
-                media_type=a.media_type,
-                size=len(job.data),
-                filename=Path(job.path).name,
-                pages=a.pages,
-                warnings=tuple(a.warnings),
-                meta=a.meta,
-                identifiers=tuple(a.identifiers),
-                passages=tuple(a.passages),
-                citations=tuple(a.citations),
-                **a.fields,
-            )
-        )
-        status = "new-version" if known else "ingested"
-        self.archive.log(
-            job.path,
-            status,
-            sha256=job.sha256,
-            doc_id=doc_id,
-            version=job.sha256,
-            warnings=a.warnings,
-        )
-        return FileResult(job.path, status, doc_id, job.sha256, a.kind, a.pages, list(a.warnings))
-
-    def _identify(self, job: Job, a: Analysis) -> str:
+    def identify(self, job: Job, a: Analysis) -> str:
         """Which document this version belongs to: the sidecar id, else a document with the same
         source URL or ECLI, else a new id from the first version's hash."""
         if job.sidecar.get("id"):
@@ -224,3 +247,277 @@ class Ingester:
             if family == "ecli" and (found := self.archive.doc_by_identifier(value)):
                 return found
         return new_doc_id(job.sha256)
+
+
+@dataclass
+class _Stored:
+    index: int  # of its source
+    nv: NewVersion  # the draft: what the catalog records and the index holds
+    warnings: list[str]
+
+
+class _Run:
+    """One run of the ingester over a list of sources (see Ingester.run_sources)."""
+
+    def __init__(
+        self, ing: Ingester, sources: list[Source], on_result: Callable[[FileResult], None] | None
+    ) -> None:
+        self.ing = ing
+        self.archive = ing.archive
+        self.sources = sources
+        self.on_result = on_result
+        self.results: list[FileResult] = []
+        self.outcome: dict[int, FileResult] = {}  # source -> its result
+        self.first: dict[str, int] = {}  # sha256 -> the source that carries it in this run
+        self.copies: dict[str, list[int]] = {}  # sha256 -> later sources with the same bytes
+        self.waiting: list[_Stored] = []  # originals stored, to catalog and index together
+        self.claimed: dict[tuple[str, str], str] = {}  # (source_url|ecli, value) -> waiting doc
+        self.stopped = ""  # why the run stopped early (a full disk)
+        self.last_flush = time.monotonic()
+
+    # -- the run ---------------------------------------------------------------------------------
+    def go(self) -> list[FileResult]:
+        parsed = self.ing.parse(self._jobs())
+        try:
+            for job, analysis, error in parsed:
+                i = self.first[job.sha256]
+                if error or analysis is None:
+                    self._fail(i, error or "no analysis", job.sha256)
+                else:
+                    self._store(i, job, analysis)
+                if self.stopped:
+                    break
+                if len(self.waiting) >= FLUSH_EVERY or (
+                    time.monotonic() - self.last_flush > FLUSH_SECONDS
+                ):
+                    self._flush()
+            self._flush()
+        finally:
+            parsed.close()  # no worker outlives an early stop
+        for i in range(len(self.sources)):  # what the run did not reach
+            if i not in self.outcome:
+                self._fail(i, f"not ingested: the run stopped ({self.stopped or 'interrupted'})")
+        return self.results
+
+    def _jobs(self) -> Iterator[Job]:
+        """Read, hash and check each source; yield a parse job for what is new."""
+        for i, src in enumerate(self.sources):
+            if self.stopped:
+                return
+            try:
+                data, meta = self.ing.read(src)
+            except IngestError as exc:
+                self._fail(i, str(exc))
+                continue
+            except Exception as exc:  # a bug must fail the file, not the batch
+                self._fail(i, f"cannot read: {type(exc).__name__}: {exc}")
+                continue
+            digest = sha256_bytes(data)
+            if digest in self.first:  # the same bytes earlier in this run: its outcome is ours
+                earlier = self.outcome.get(self.first[digest])
+                if earlier is None:
+                    self.copies.setdefault(digest, []).append(i)
+                else:
+                    self._copy(i, earlier, digest)
+                continue
+            self.first[digest] = i
+            existing = self.archive.find_version(digest)
+            if existing is not None:
+                self._emit(i, self._unchanged(i, existing.doc_id, digest))
+                continue
+            kind = src.kind or self.ing.kind
+            yield Job(src.name, data, digest, kind, meta, self.ing.settings.max_pages)
+
+    def _store(self, i: int, job: Job, a: Analysis) -> None:
+        """Store the original now (durably); catalog and index it with the next flush."""
+        try:
+            doc_id = self._identify(job, a)
+        except (OSError, sqlite3.Error) as exc:
+            return self._store_failed(i, job.sha256, write_failure(exc, "cannot read the catalog"))
+        try:
+            self.archive.put_original(job.data, job.sha256)
+        except OSError as exc:
+            return self._store_failed(i, job.sha256, write_failure(exc, "not stored"))
+        nv = NewVersion(
+            doc_id=doc_id,
+            sha256=job.sha256,
+            kind=a.kind,
+            title=a.title,
+            media_type=a.media_type,
+            size=len(job.data),
+            filename=_filename(self.sources[i]),
+            pages=a.pages,
+            warnings=tuple(a.warnings),
+            meta=a.meta,
+            identifiers=tuple(a.identifiers),
+            passages=tuple(a.passages),
+            citations=tuple(a.citations),
+            **a.fields,
+        )
+        self.waiting.append(_Stored(i, nv, list(a.warnings)))
+
+    def _identify(self, job: Job, a: Analysis) -> str:
+        """The archive's answer (Ingester.identify), or a document waiting in this batch with the
+        same source URL or ECLI."""
+        keys = [("source_url", a.fields.get("source_url", ""))]
+        keys += [("ecli", value) for value, family in a.identifiers if family == "ecli"]
+        keys = [k for k in keys if k[1]]
+        if not job.sidecar.get("id"):
+            for key in keys:
+                if key in self.claimed:
+                    return self.claimed[key]
+        doc_id = self.ing.identify(job, a)
+        for key in keys:
+            self.claimed.setdefault(key, doc_id)
+        return doc_id
+
+    def _store_failed(self, i: int, digest: str, failure: StoreFailed) -> None:
+        if failure.stop:
+            self.stopped = failure.reason
+        self._fail(i, failure.reason, digest)
+
+    def _flush(self) -> None:
+        """Catalog what waits in one transaction, commit it to the index while that transaction
+        is open, then commit the catalog with the log lines, and only then report the files."""
+        self.last_flush = time.monotonic()
+        if not self.waiting:
+            return
+        batch, self.waiting = self.waiting, []
+        self.claimed.clear()
+        try:
+            cat = self.archive.batch()
+        except (OSError, sqlite3.Error) as exc:
+            return self._lose(batch, write_failure(exc, "not cataloged"))
+        added: list[tuple[_Stored, Document, bool]] = []
+        for st in batch:
+            try:
+                doc, new = cat.add(st.nv)
+            except (OSError, sqlite3.Error, MagsearchError) as exc:
+                failure = write_failure(exc, "not cataloged")
+                self._lose([st], failure)
+                if not cat.open:  # SQLite gave the whole transaction up
+                    self._lose([a for a, _, _ in added], failure)
+                    added = []
+                    break
+                continue
+            added.append((st, doc, new))
+        if not added:
+            cat.rollback()
+            return
+        stored = [st for st, _, _ in added]
+        records: dict[str, IndexRecord | None] = {}  # the last version of each document wins
+        for st, doc, _ in added:
+            records[doc.id] = None if doc.withdrawn else _record(doc, st.nv)
+        results = [
+            FileResult(self.sources[st.index].name, "ingested" if new else "new-version",
+                       doc.id, st.nv.sha256, st.nv.kind, st.nv.pages, st.warnings)
+            for st, doc, new in added
+        ]  # fmt: skip
+        try:
+            with exclusive(self.archive, self.ing.backend):
+                try:
+                    mark_pending(self.archive, records)
+                    self.ing.backend.write(
+                        [r for r in records.values() if r is not None],
+                        delete=[d for d, r in records.items() if r is None],
+                    )
+                except (OSError, sqlite3.Error, MagsearchError) as exc:
+                    cat.rollback()
+                    clear_pending(self.archive)
+                    return self._lose(stored, write_failure(exc, "not indexed"))
+                try:
+                    cat.acknowledge(
+                        LogEntry(
+                            r.path, r.status, r.version, r.id, r.version, "", tuple(r.warnings)
+                        )
+                        for r in results
+                    )
+                    cat.commit()
+                except (OSError, sqlite3.Error) as exc:
+                    cat.rollback()
+                    self._lose(stored, write_failure(exc, "not cataloged"))
+                    # the index runs ahead of the catalog: make it what the catalog says
+                    index_documents(self.archive, self.ing.backend, records)
+                    clear_pending(self.archive)
+                    return
+                clear_pending(self.archive)
+        except (OSError, sqlite3.Error, MagsearchError) as exc:
+            # the repair itself failed (the disk is full): the pending list stays, and the next
+            # run (or any opening of the library) repairs the index from the catalog
+            self.stopped = self.stopped or write_failure(exc, "index repair").reason
+            for st in stored:
+                if st.index not in self.outcome:
+                    self._fail(st.index, self.stopped, st.nv.sha256)
+            return
+        for st, res in zip(stored, results, strict=True):
+            self._emit(st.index, res, log=False)
+
+    def _lose(self, batch: list[_Stored], failure: StoreFailed) -> None:
+        """These versions were not cataloged: their originals leave the disk, and they fail."""
+        if failure.stop:
+            self.stopped = self.stopped or failure.reason
+        for st in batch:
+            try:
+                self.archive.drop_original_if_unused(st.nv.sha256)
+            except (OSError, sqlite3.Error):
+                pass  # an unreferenced original is harmless; the next store of it reuses it
+            self._fail(st.index, failure.reason, st.nv.sha256)
+
+    # -- results ---------------------------------------------------------------------------------
+    def _unchanged(self, i: int, doc_id: str, digest: str) -> FileResult:
+        doc = self.archive.find_document(doc_id)
+        return FileResult(
+            self.sources[i].name, "unchanged", doc_id, digest, doc.kind.value if doc else ""
+        )
+
+    def _fail(self, i: int, error: str, digest: str = "") -> None:
+        self._emit(i, FileResult(self.sources[i].name, "failed", error=shown(error)), digest)
+
+    def _emit(self, i: int, res: FileResult, digest: str = "", *, log: bool = True) -> None:
+        if i in self.outcome:
+            return
+        if log:
+            self._log(res, digest)
+        self.outcome[i] = res
+        self.results.append(res)
+        if self.on_result:
+            self.on_result(res)
+        key = digest or res.version
+        if key and self.first.get(key) == i:  # copies of these bytes later in the run
+            for j in self.copies.pop(key, []):
+                self._copy(j, res, key)
+
+    def _copy(self, i: int, first: FileResult, digest: str) -> None:
+        """A source with the same bytes as an earlier one of this run: one document, its id."""
+        if first.status == "failed":
+            self._fail(i, f"same bytes as {first.path}, which failed: {first.error}", digest)
+        else:
+            self._emit(i, self._unchanged(i, first.id, digest), digest)
+
+    def _log(self, res: FileResult, digest: str) -> None:
+        try:
+            self.archive.log(
+                res.path,
+                res.status,
+                sha256=digest or res.version,
+                doc_id=res.id,
+                version=res.version,
+                error=res.error,
+                warnings=res.warnings,
+            )
+        except (OSError, sqlite3.Error) as exc:
+            res.warnings.append(write_failure(exc, "ingest log not written").reason)
+
+
+def _record(doc: Document, nv: NewVersion) -> IndexRecord:
+    """The index record of a version straight from its draft (no reading back from the catalog)."""
+    return IndexRecord(
+        doc=doc,
+        version=nv.sha256,
+        passages=nv.passages,
+        cited=tuple((c.anchor, c.normalized) for c in nv.citations),
+    )
+
+
+def _filename(src: Source) -> str:
+    return shown(src.path.name) if src.path is not None else src.name

@@ -5,8 +5,11 @@ An invalid sidecar fails its file with a message naming the field and the proble
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import re
+import stat
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -15,6 +18,7 @@ from ..errors import IngestError
 from ..models import SIDECAR_FIELDS, Kind
 
 SUFFIX = ".meta.json"
+MAX_BYTES = 1024 * 1024  # metadata, not documents
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 DATE_RE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 
@@ -28,19 +32,44 @@ def is_sidecar(path: Path) -> bool:
 
 
 def load(path: Path) -> dict[str, Any]:
-    """The validated sidecar of `path`, or {} when there is none."""
+    """The validated sidecar of `path`, or {} when there is none. Whatever is wrong with it (a
+    folder of that name, unreadable, invalid) is an IngestError naming the sidecar: the file's
+    failure alone. A file whose name is too long to have a sidecar has none."""
     side = sidecar_path(path)
-    if not side.exists():
-        return {}
     try:
-        data = json.loads(side.read_bytes().decode("utf-8-sig"))
+        st = side.stat()
+        if stat.S_ISDIR(st.st_mode):
+            raise IngestError(f"sidecar {_name(side)}: is a folder, not a file")
+        if not stat.S_ISREG(st.st_mode):  # a FIFO would block the batch
+            raise IngestError(f"sidecar {_name(side)}: not a regular file")
+        if st.st_size > MAX_BYTES:
+            raise IngestError(f"sidecar {_name(side)}: too large ({st.st_size} bytes)")
+        raw = side.read_bytes()
+    except FileNotFoundError:
+        if os.path.lexists(side):
+            raise IngestError(f"sidecar {_name(side)}: a link to nothing") from None
+        return {}
+    except OSError as exc:
+        if exc.errno == errno.ENAMETOOLONG:  # NAME.meta.json cannot exist
+            return {}
+        reason = exc.strerror or type(exc).__name__
+        raise IngestError(f"sidecar {_name(side)}: cannot read ({reason})") from None
+    try:
+        data = json.loads(raw.decode("utf-8-sig"))
     except UnicodeDecodeError:
-        raise IngestError(f"sidecar {side.name}: not UTF-8") from None
+        raise IngestError(f"sidecar {_name(side)}: not UTF-8") from None
     except json.JSONDecodeError as exc:
         raise IngestError(
-            f"sidecar {side.name}: invalid JSON ({exc.msg} at line {exc.lineno})"
+            f"sidecar {_name(side)}: invalid JSON ({exc.msg} at line {exc.lineno})"
         ) from None
-    return validate(data, side.name)
+    except RecursionError:
+        raise IngestError(f"sidecar {_name(side)}: nested too deeply") from None
+    return validate(data, _name(side))
+
+
+def _name(side: Path) -> str:
+    """The sidecar's name as it can be printed (bytes that are not UTF-8 as \\xNN)."""
+    return os.fsencode(side.name).decode("utf-8", "backslashreplace")
 
 
 def validate(data: Any, name: str = "sidecar") -> dict[str, Any]:
