@@ -681,7 +681,9 @@ def _insert_version(db: sqlite3.Connection, nv: NewVersion, at: str) -> tuple[Do
             for c in nv.citations
         ],
     )
-    withdrawn = db.execute("SELECT withdrawn FROM documents WHERE id=?", (nv.doc_id,)).fetchone()
+    withdrawn = db.execute(
+        f"SELECT withdrawn, id IN ({RESTRICTED_IDS}) FROM documents WHERE id=?", (nv.doc_id,)
+    ).fetchone()
     try:
         kind = Kind(nv.kind)
     except ValueError:
@@ -700,6 +702,7 @@ def _insert_version(db: sqlite3.Connection, nv: NewVersion, at: str) -> tuple[Do
         current_version=nv.sha256,
         created_at=created,
         withdrawn=withdrawn[0] if withdrawn else "",
+        restricted=bool(withdrawn[1]) if withdrawn else False,
     )
     return doc, row[1] is None
 
