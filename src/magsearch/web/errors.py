@@ -9,6 +9,7 @@ from flask import Flask, current_app, jsonify, render_template
 from werkzeug.exceptions import HTTPException
 
 from magsearch.errors import ArchiveError, IndexUnavailable, NotFound, QueryError, Withdrawn
+from magsearch.jobs import UploadError
 from magsearch.models import Document
 
 from .common import citation_block, wants_json
@@ -69,6 +70,10 @@ def register(app: Flask) -> None:
         return respond(
             410, str(exc), document=doc, citation=block["short"], cite=block, reason=doc.withdrawn
         )
+
+    @app.errorhandler(UploadError)
+    def refused_upload(exc: UploadError) -> Any:
+        return respond(exc.status, str(exc))
 
     @app.errorhandler(IndexUnavailable)
     def unavailable(exc: IndexUnavailable) -> Any:

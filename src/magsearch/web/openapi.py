@@ -160,6 +160,49 @@ SCHEMAS: dict[str, Any] = {
             "links": _obj({"html": _S, "pinned": _S, "original": _S, "cite": _S}),
         }
     ),
+    "IngestResult": _obj(
+        {
+            "path": {"type": "string", "description": "the uploaded file's name"},
+            "status": {"enum": ["ingested", "new-version", "unchanged", "failed"]},
+            "id": {"type": ["string", "null"]},
+            "version": {"type": ["string", "null"]},
+            "kind": {"type": ["string", "null"]},
+            "pages": _OPT_INT,
+            "warnings": _STRS,
+            "error": {"type": ["string", "null"]},
+        },
+        closed=False,
+    ),
+    "JobAccepted": _obj(
+        {"job": _S, "state": {"enum": ["queued", "running"]}, "links": _obj({"job": _S})}
+    ),
+    "Job": _obj(
+        {
+            "id": _S,
+            "state": {"enum": ["queued", "running", "done", "failed"]},
+            "created_at": _S,
+            "finished_at": _S,
+            "actor": _S,
+            "source": _S,
+            "kind": _S,
+            "restricted": {"type": "boolean"},
+            "files": {
+                "type": "array",
+                "items": _obj(
+                    {
+                        "seq": _INT,
+                        "name": _S,
+                        "size": _INT,
+                        "sha256": _S,
+                        "status": {"enum": ["queued", "done", "failed"]},
+                        "result": {"anyOf": [{"type": "null"}, _ref("IngestResult")]},
+                        "document": {"type": ["string", "null"]},
+                    }
+                ),
+            },
+            "links": _obj({"html": _S, "json": _S}),
+        }
+    ),
     "DocumentState": _obj(
         {
             "id": _S,
@@ -200,6 +243,13 @@ _AUTH_ERRORS = {
     "403": _error("the token's user lacks the role this needs"),
 }
 _BEARER = [{"bearer": []}]
+_JOB = {
+    "name": "job_id",
+    "in": "path",
+    "schema": {"type": "string", "pattern": "^[a-f0-9]{16}$"},
+    "description": "the job's id",
+    "required": True,
+}
 
 
 def _write(op: str, summary: str, role: str, **extra: Any) -> dict[str, Any]:
@@ -300,6 +350,92 @@ def document(server: str = "") -> dict[str, Any]:
                         **_DOC_ERRORS,
                     },
                 }
+            },
+            "/api/documents": {
+                "post": _write(
+                    "uploadDocument",
+                    "Upload a file to ingest",
+                    "archivist",
+                    parameters=[
+                        _param(
+                            "Prefer",
+                            "header",
+                            {"type": "string"},
+                            "respond-async: answer 202 at once instead of waiting",
+                        )
+                    ],
+                    requestBody={
+                        "required": True,
+                        "content": {
+                            "multipart/form-data": {
+                                "schema": _obj(
+                                    {
+                                        "file": {
+                                            "type": "string",
+                                            "contentMediaType": "application/octet-stream",
+                                        },
+                                        "metadata": {
+                                            "type": "string",
+                                            "description": "JSON object of sidecar fields",
+                                        },
+                                        "kind": {
+                                            "enum": ["ruling", "legislation", "article", "other"]
+                                        },
+                                        "restricted": {"enum": ["true", "false"]},
+                                    },
+                                    ["file"],
+                                )
+                            }
+                        },
+                    },
+                    responses={
+                        "201": _ok(
+                            "stored and searchable: a line of `magsearch ingest --json`",
+                            "IngestResult",
+                        ),
+                        "202": _ok("queued: follow the job", "JobAccepted"),
+                        "400": _error("no file, or invalid metadata"),
+                        "413": _error("over the size limit"),
+                        "415": _error("a format magsearch cannot read"),
+                        "422": _error("empty, damaged or encrypted"),
+                        **_AUTH_ERRORS,
+                    },
+                )
+            },
+            "/api/jobs/{job_id}": {
+                "get": _write(
+                    "getJob",
+                    "An ingest job: its state and each file's outcome",
+                    "archivist",
+                    parameters=[_JOB],
+                    responses={
+                        "200": _ok("the job", "Job"),
+                        "404": _error("no such job"),
+                        **_AUTH_ERRORS,
+                    },
+                )
+            },
+            "/api/jobs/{job_id}/files/{seq}/retry": {
+                "post": _write(
+                    "retryJobFile",
+                    "Queue a failed file of a job again",
+                    "archivist",
+                    parameters=[
+                        _JOB,
+                        _param(
+                            "seq",
+                            "path",
+                            {"type": "integer", "minimum": 1},
+                            "the file's number in the job",
+                            required=True,
+                        ),
+                    ],
+                    responses={
+                        "202": _ok("queued again", "Job"),
+                        "404": _error("no such failed file"),
+                        **_AUTH_ERRORS,
+                    },
+                )
             },
             "/api/documents/{id}/withdraw": {
                 "post": _write(

@@ -69,7 +69,51 @@
     location.replace(base + encodeURIComponent(id));
   }
 
+  /* Upload forms (data-progress="ID"): sent with XMLHttpRequest so that a large upload shows its
+     progress; then on to the job's page. Without JavaScript the form posts as usual. */
+  function setupUploadProgress() {
+    var forms = document.querySelectorAll("form[data-progress]");
+    Array.prototype.forEach.call(forms, function (form) {
+      form.addEventListener("submit", function (event) {
+        if (!window.FormData || !window.XMLHttpRequest) { return; }
+        event.preventDefault();
+        var box = document.getElementById(form.getAttribute("data-progress"));
+        var bar = box.querySelector("progress");
+        var status = box.querySelector("[role=status]");
+        var button = form.querySelector("button[type=submit]");
+        box.hidden = false;
+        button.disabled = true;
+        var xhr = new XMLHttpRequest();
+        xhr.open("POST", form.action);
+        xhr.upload.addEventListener("progress", function (e) {
+          if (e.lengthComputable) {
+            var pct = Math.round(100 * e.loaded / e.total);
+            bar.value = pct;
+            status.textContent = pct + "% of " + Math.round(e.total / 1024) + " KB sent";
+          }
+        });
+        xhr.addEventListener("load", function () {
+          if (xhr.status >= 200 && xhr.status < 300 && xhr.responseURL) {
+            status.textContent = "Sent; opening the job…";
+            location.assign(xhr.responseURL);
+            return;
+          }
+          var doc = new DOMParser().parseFromString(xhr.responseText, "text/html");
+          var msg = doc.querySelector("[role=alert]") || doc.querySelector(".error-page p");
+          status.textContent = "Not accepted (" + xhr.status + "): " + (msg ? msg.textContent : xhr.statusText);
+          button.disabled = false;
+        });
+        xhr.addEventListener("error", function () {
+          status.textContent = "The upload failed: the connection was lost. Try again.";
+          button.disabled = false;
+        });
+        xhr.send(new FormData(form));
+      });
+    });
+  }
+
   function start() {
+    setupUploadProgress();
     setupCopyButtons();
     followMissingAnchor();
     window.addEventListener("hashchange", followMissingAnchor);
