@@ -69,12 +69,14 @@ def test_withdraw_restore_restrict_purge(tmp_path: Path) -> None:
 
     code, out, _ = run(data, "audit", "--json")
     log = [json.loads(line) for line in out.splitlines()]
-    assert [(r["action"], r["target"]) for r in log] == [
+    steps = [(r["action"], r["target"]) for r in log]
+    assert steps[:5] == [
         ("purge", "beta"),
         ("unrestrict", "beta"),
         ("restrict", "beta"),
         ("restore", "alpha"),
         ("withdraw", "alpha"),
     ]
+    assert sorted(steps[5:]) == [("ingest", "alpha"), ("ingest", "beta")]  # by the CLI, too
     assert all(r["actor"].startswith("cli:") and r["at"].endswith("Z") for r in log)
     assert log[0]["detail"]["versions"][0]["sha256"] in objects

@@ -210,6 +210,14 @@ class Accounts:
         with self.archive.transaction() as db:
             _audit(db, actor, action, target, detail)
 
+    def audit_many(self, rows: list[tuple[str, str, str, dict[str, Any]]]) -> None:
+        """Many entries (actor, action, target, detail) in one transaction."""
+        if not rows:
+            return
+        with self.archive.transaction() as db:
+            for actor, action, target, detail in rows:
+                _audit(db, actor, action, target, detail)
+
     def audit_log(
         self, limit: int = 100, *, action: str = "", target: str = ""
     ) -> list[dict[str, Any]]:

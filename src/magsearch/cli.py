@@ -106,15 +106,31 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], kind: str | None, as_jso
             bar.update(1)
 
         try:
-            Ingester(lib.archive, lib.index, settings, kind=kind or "").run(files, report)
+            results = Ingester(lib.archive, lib.index, settings, kind=kind or "").run(files, report)
         except MagsearchError as exc:
             _die(str(exc), 1)
+    _after_ingest(lib, results)
     summary = (
         f"{counts['ingested']} ingested, {counts['new-version']} new versions, "
         f"{counts['unchanged']} unchanged, {counts['failed']} failed, {warned} with warnings"
     )
     click.echo(summary, err=as_json)
     sys.exit(1 if counts["failed"] else 0)
+
+
+def _after_ingest(lib: Library, results: list[FileResult]) -> None:
+    """The audit log names who ingested what; a curator's edits outlive new versions."""
+    from . import curation
+    from .accounts import Accounts, cli_actor
+
+    actor = cli_actor()
+    rows = [
+        (actor, "ingest", r.id or r.path, {"file": r.path, "status": r.status, "error": r.error})
+        for r in results
+        if r.status != "unchanged"
+    ]
+    Accounts(lib.archive).audit_many(rows)
+    curation.keep_edits(lib, [r.id for r in results if r.status == "new-version"])
 
 
 def _replace(settings: Settings, **changes: Any) -> Settings:

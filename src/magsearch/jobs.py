@@ -30,6 +30,7 @@ from typing import Any
 
 from werkzeug.utils import secure_filename
 
+from . import curation
 from .accounts import Accounts
 from .archive import now_iso, sha256_bytes
 from .errors import IngestError, MagsearchError, NotFound
@@ -317,6 +318,7 @@ def run(lib: Library, job_id: str, after: Callable[[list[FileResult]], None] | N
         for res in results:
             if res.id and res.status != "failed":
                 lib.archive.set_restricted(res.id, True)
+    curation.keep_edits(lib, [r.id for r in results if r.status == "new-version"])
     if after:
         after(results)
     final = get(lib, job_id)

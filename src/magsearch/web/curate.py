@@ -242,3 +242,78 @@ def api_retry(job_id: str, seq: int) -> Any:
     jobs.retry(library(), job_id, seq, actor=actor())
     _runner().start()
     return jsonify(_job(job_id)), 202
+
+
+# -- editing metadata ------------------------------------------------------------------------------
+LIST_FIELDS = {"identifiers": "\n", "authors": ";"}
+
+
+def _edit_form() -> dict[str, Any]:
+    """The edit form as sidecar fields (lists split: identifiers by line, authors by ';')."""
+    out: dict[str, Any] = {}
+    for name in curation.EDITABLE:
+        if name not in request.form:
+            continue
+        raw = request.form.get(name, "")
+        if name in LIST_FIELDS:
+            out[name] = [v.strip() for v in raw.split(LIST_FIELDS[name]) if v.strip()]
+        else:
+            out[name] = " ".join(raw.split())
+    return out
+
+
+@bp.route("/d/<doc_id>/edit", methods=["GET", "POST"])
+@require("archivist")
+def edit(doc_id: str) -> Any:
+    lib = library()
+    doc = lib.archive.get_document(valid_id(doc_id))
+    error, status = "", 200
+    values = curation.current_values(lib, doc.id)
+    if request.method == "POST":
+        changes = _edit_form()
+        try:
+            curation.edit(lib, doc.id, changes, actor=actor())
+        except curation.EditError as exc:
+            error, status = str(exc), 400
+            values.update(changes)
+        else:
+            curation.set_restricted(
+                lib, doc.id, request.form.get("restricted") == "1", actor=actor()
+            )
+            return redirect(doc_url(doc.id), 303)
+    return render_template(
+        "edit.html",
+        doc=doc,
+        values=values,
+        error=error,
+        kinds=KINDS,
+        history=curation.history(lib, doc.id),
+    ), status
+
+
+@api.patch("/documents/<doc_id>")
+@require("archivist")
+def api_edit(doc_id: str) -> Any:
+    """JSON of sidecar fields (and optionally "restricted": true/false)."""
+    lib = library()
+    lib.archive.get_document(valid_id(doc_id))
+    body = _json_body()
+    restricted = body.pop("restricted", None)
+    if restricted is not None and not isinstance(restricted, bool):
+        raise QueryError("field 'restricted' must be true or false")
+    try:
+        changed = curation.edit(lib, doc_id, body, actor=actor())
+    except curation.EditError as exc:
+        raise QueryError(str(exc)) from None
+    if restricted is not None:
+        before = lib.archive.get_document(doc_id).restricted
+        if curation.set_restricted(lib, doc_id, restricted, actor=actor()):
+            changed["restricted"] = {"before": before, "after": restricted}
+    return jsonify(
+        {
+            "id": doc_id,
+            "changed": changed,
+            "document": curation.current_values(lib, doc_id),
+            "history": curation.history(lib, doc_id),
+        }
+    )

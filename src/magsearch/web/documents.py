@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Blueprint, redirect, render_template, request, send_file
 
-from magsearch import cite, views
+from magsearch import cite, curation, views
 from magsearch.errors import QueryError
 from magsearch.models import Document, Version
 
@@ -44,6 +44,7 @@ def _page(doc_id: str, version: str | None) -> str:
     doc = views.available_document(lib.archive, doc_id, include_restricted=see)
     view = views.document_view(lib.archive, doc_id, version, include_restricted=see)
     context = document_context(lib, doc, view, pinned=version, include_restricted=see)
+    context["history"] = curation.history(lib, doc_id) if see else []
     return render_template("document.html", **context)
 
 

@@ -203,6 +203,27 @@ SCHEMAS: dict[str, Any] = {
             "links": _obj({"html": _S, "json": _S}),
         }
     ),
+    "EditResult": _obj(
+        {
+            "id": _S,
+            "changed": {
+                "type": "object",
+                "additionalProperties": _obj({"before": {}, "after": {}}),
+            },
+            "document": {"type": "object"},
+            "history": {
+                "type": "array",
+                "items": _obj(
+                    {
+                        "at": _S,
+                        "actor": _S,
+                        "before": {"type": "object"},
+                        "after": {"type": "object"},
+                    }
+                ),
+            },
+        }
+    ),
     "DocumentState": _obj(
         {
             "id": _S,
@@ -338,7 +359,20 @@ def document(server: str = "") -> dict[str, Any]:
                     "summary": "A document's current version",
                     "parameters": [_ID],
                     "responses": {"200": _ok("the document", "DocumentView"), **_DOC_ERRORS},
-                }
+                },
+                "patch": _write(
+                    "editDocument",
+                    "Edit a document's metadata (sidecar fields; `restricted` too)",
+                    "archivist",
+                    parameters=[_ID],
+                    requestBody=_json_body({"type": "object"}),
+                    responses={
+                        "200": _ok("what changed, the fields now, the edit history", "EditResult"),
+                        "400": _error("a field that cannot be set so (named in the message)"),
+                        "404": _error("unknown document"),
+                        **_AUTH_ERRORS,
+                    },
+                ),
             },
             "/api/documents/{id}/versions/{version}": {
                 "get": {
