@@ -4,7 +4,7 @@ by the same Ingester as `magsearch ingest`, with a record of each file's outcome
 A job is a row in the catalog (`jobs`) with one row per file (`job_files`); the files wait in
 `<data>/uploads/<job>/<n>/NAME` (with the metadata as a sidecar beside them) until they are stored,
 and stay there when they fail, so that they can be retried. In the embedded default a `Runner`
-thread in the web process takes queued jobs one at a time; a lock file (`<data>/ingest.lock`)
+thread in the web process takes queued jobs one at a time; a lock file (`<data>/jobs.lock`)
 makes runners in several processes take turns, so two uploads never race to store the same bytes.
 A job left `running` by a process that died is queued again by the next runner.
 
@@ -241,7 +241,7 @@ def ingest_lock(data_dir: Path) -> Iterator[None]:
     """One ingest at a time across the processes that share a data directory (web workers and the
     inbox watcher take turns; each file is still parsed in parallel inside a run)."""
     data_dir.mkdir(parents=True, exist_ok=True)
-    with open(data_dir / "ingest.lock", "a") as fh:
+    with open(data_dir / "jobs.lock", "a") as fh:  # not ingest.lock: the pipeline's own
         fcntl.flock(fh, fcntl.LOCK_EX)
         try:
             yield

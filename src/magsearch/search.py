@@ -21,6 +21,7 @@ from .config import Settings
 from .errors import NotFound, QueryError
 from .index import querylang
 from .index.base import DocHit, IndexBackend, SearchRequest
+from .index.sync import read_pending
 from .models import Passage
 
 SORTS = ("relevance", "newest", "oldest")
@@ -62,7 +63,7 @@ class SearchService:
             parsed=parsed.node,
             max_expansions=self.settings.wildcard_max_expansions,
             loose=not parsed.explicit_and,
-            hidden=self.archive.hidden_ids(include_restricted=include_restricted),
+            hidden=self.hidden(include_restricted=include_restricted),
         )
         result = self.backend.search(request)
         hits = [h for h in (self._hit(h, result.terms, request.hidden) for h in result.hits) if h]
@@ -88,7 +89,7 @@ class SearchService:
             raise NotFound(f"document {doc_id!r} was withdrawn")
         if doc.restricted and not include_restricted:
             raise NotFound(f"no document {doc_id[:80]!r}")
-        hidden = self.archive.hidden_ids(include_restricted=include_restricted)
+        hidden = self.hidden(include_restricted=include_restricted)
         limit = _bounded("limit", limit, 1, MAX_PER_PAGE)
         text, size = [doc.title], len(doc.title)
         for p in self.archive.passages(doc.current_version):
@@ -100,6 +101,18 @@ class SearchService:
             doc_id, "\n\n".join(text), limit, self.settings.search_time_limit, hidden
         )
         return [h for h in (self._hit(h, result.terms, hidden) for h in result.hits) if h]
+
+    def hidden(self, *, include_restricted: bool) -> frozenset[str]:
+        """The documents a reader must not find (the one filter of every read of the index):
+        withdrawn ones, and for a reader who may not see restricted documents, the restricted ones
+        and those of an index commit whose catalog commit has not followed yet (until then, the
+        catalog cannot say whether they are restricted)."""
+        hidden = self.archive.hidden_ids(include_restricted=include_restricted)
+        if not include_restricted:
+            pending = read_pending(self.archive)
+            if pending:
+                hidden = hidden | frozenset(pending)
+        return hidden
 
     # -- the query -----------------------------------------------------------------------------
     def _parse(self, q: Any, *, browse: bool) -> querylang.Parsed:

@@ -207,7 +207,7 @@ def similar(
         if len(cache) >= SIMILAR_CACHE_SIZE:
             cache.clear()
         cache[key] = [h for h in hits if isinstance(h, dict) and h.get("id") not in (None, doc.id)]
-    hidden = lib.archive.hidden_ids(include_restricted=include_restricted)
+    hidden = lib.search.hidden(include_restricted=include_restricted)
     return [h for h in cache[key] if h["id"] not in hidden][:limit]
 
 
