@@ -129,8 +129,11 @@ def _after_ingest(lib: Library, results: list[FileResult]) -> None:
         for r in results
         if r.status != "unchanged"
     ]
-    Accounts(lib.archive).audit_many(rows)
-    curation.keep_edits(lib, [r.id for r in results if r.status == "new-version"])
+    try:
+        Accounts(lib.archive).audit_many(rows)
+        curation.keep_edits(lib, [r.id for r in results if r.status == "new-version"])
+    except (sqlite3.Error, OSError, MagsearchError) as exc:  # a full disk, say
+        click.echo(f"magsearch: could not write the audit log: {exc}", err=True)
 
 
 def _replace(settings: Settings, **changes: Any) -> Settings:
