@@ -6,7 +6,7 @@ DATA   ?= instance
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: serve test bench lint browser collection clean
+.PHONY: serve test bench lint browser ocr collection clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,8 +21,8 @@ serve: $(VENV)/.installed
 	$(BIN)/magsearch --data $(DATA) ingest --if-empty archive/
 	$(BIN)/magsearch --data $(DATA) serve --host $(HOST) --port $(PORT)
 
-## test: set up (packages and a headless Chromium) and run the whole suite
-test: $(VENV)/.installed browser
+## test: set up (packages, a headless Chromium, OCR) and run the whole suite
+test: $(VENV)/.installed browser ocr
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 ## browser: Debian's Chromium for the browser tests (never a browser download)
@@ -32,6 +32,18 @@ browser:
 	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null \
 	      || echo "could not install chromium: browser tests will be skipped" >&2; \
 	  else echo "chromium not installed and not root: browser tests will be skipped" >&2; fi; }
+
+## ocr: Debian's OCRmyPDF and Tesseract (English, French, German, Russian, Spanish) for scanned
+## pages, and pdftoppm for the OCR benchmark; without them scans stay "OCR needed" and OCR tests skip
+OCR_PACKAGES := ocrmypdf tesseract-ocr tesseract-ocr-eng tesseract-ocr-fra tesseract-ocr-deu \
+	tesseract-ocr-rus tesseract-ocr-spa poppler-utils
+ocr:
+	@{ command -v ocrmypdf && command -v tesseract && command -v pdftoppm \
+	   && tesseract --list-langs 2>/dev/null | grep -qx spa; } >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(OCR_PACKAGES)) >/dev/null \
+	      || echo "could not install OCR (ocrmypdf, tesseract): scanned pages stay 'OCR needed', OCR tests will be skipped" >&2; \
+	  else echo "OCR (ocrmypdf, tesseract) not installed and not root: scanned pages stay 'OCR needed', OCR tests will be skipped" >&2; fi; }
 
 ## bench: ingest, index and query benchmarks; figures go to docs/benchmarks.md by hand
 bench: $(VENV)/.installed

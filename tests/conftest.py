@@ -13,6 +13,10 @@ from magsearch.library import Library, open_library
 
 pytest_plugins = ["webfixtures"]  # sample, app and client: a real archive served by the real app
 
+# OCR costs seconds per page on two cores: the suite runs it only where a test asks for it
+# (tests/test_ocr.py); elsewhere scanned pages stay "OCR needed", as with `--ocr never`.
+os.environ.setdefault("MAGSEARCH_OCR", "never")
+
 REPO = Path(__file__).resolve().parent.parent
 ARCHIVE = REPO / "archive"
 

@@ -182,7 +182,8 @@ PDFS: dict[str, Pdf] = {
     # A user password is set; only the *owner* password is empty. pypdf would open it with "",
     # but the parser refuses files whose author set a user password.
     "pypdf__r6-user-password.pdf": Pdf(error="encrypted: password required"),
-    # shared/corpus/scans/: scanned pages with no text layer
+    # shared/corpus/scans/: scanned pages with no text layer; the parser lists them for OCR
+    # (test_scanned_pages_are_listed_for_ocr), which tests/test_ocr.py runs on them
     "ocrmypdf__c02-22.pdf": Pdf(1, warnings=(f"no text layer on page 1{OCR}",), no_text=True),
     "ocrmypdf__multipage.pdf": Pdf(6, warnings=(f"no text layer on pages 1-3, 5-6{OCR}",)),
     "courtlistener__Calderon_Fuentes_EHO.pdf": Pdf(
@@ -298,7 +299,26 @@ def test_pdf_pages_without_text_are_listed_as_ranges() -> None:
     data = make_pdf(["Some text."], pages=8, blank_pages=(1, 2, 3, 7))
     parsed = PdfParser().parse(data)
     assert parsed.warnings[0] == "no text layer on pages 1-3, 7; OCR needed"
+    assert parsed.needs_ocr == [1, 2, 3, 7]
     assert [block.page for block in parsed.blocks] == [4, 5, 6, 8]
+
+
+@pytest.mark.parametrize(
+    ("name", "pages"),
+    [
+        ("scans/ocrmypdf__c02-22.pdf", [1]),
+        ("scans/ocrmypdf__multipage.pdf", [1, 2, 3, 5, 6]),  # page 4 has a text layer
+        ("rulings/courtlistener__Calderon_Fuentes_EHO.pdf", [7, 8, 9, 10, 11]),
+        ("pdf-fixtures/pdfminer__jo.pdf", [1]),  # an unreadable text layer is read again too
+    ],
+)
+def test_scanned_pages_are_listed_for_ocr(name: str, pages: list[int]) -> None:
+    path = CORPUS / name
+    if not path.is_file():
+        pytest.skip(NO_CORPUS)
+    parsed = parse_bytes(path.read_bytes())
+    assert parsed.needs_ocr == pages
+    assert parsed.ocr_pages == []  # the parser itself never runs OCR
 
 
 def test_pdf_metadata() -> None:

@@ -74,6 +74,7 @@ CREATE TABLE IF NOT EXISTS passages (
     page_end INTEGER,
     heading TEXT NOT NULL DEFAULT '',
     text TEXT NOT NULL,
+    ocr INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (version, seq)
 );
 CREATE INDEX IF NOT EXISTS passages_anchor ON passages(version, anchor);
@@ -233,6 +234,9 @@ class Archive:
         self._local = threading.local()
         self.db.executescript(_SCHEMA)  # idempotent; executescript manages its own transaction
         self.db.executescript(_ACCESS_SCHEMA)
+        columns = {row[1] for row in self.db.execute("PRAGMA table_info(passages)")}
+        if "ocr" not in columns:  # a catalog from before OCR: its passages were all text layer
+            self.db.execute("ALTER TABLE passages ADD COLUMN ocr INTEGER NOT NULL DEFAULT 0")
         with self._tx() as db:
             db.execute(
                 "INSERT OR IGNORE INTO meta(key, value) VALUES ('catalog_schema', ?)",
@@ -666,10 +670,10 @@ def _insert_version(db: sqlite3.Connection, nv: NewVersion, at: str) -> tuple[Do
         [(nv.doc_id, value, family) for value, family in nv.identifiers],
     )
     db.executemany(
-        "INSERT INTO passages(version, seq, anchor, label, page, page_end, heading, text) "
-        "VALUES (?,?,?,?,?,?,?,?)",
+        "INSERT INTO passages(version, seq, anchor, label, page, page_end, heading, text, ocr) "
+        "VALUES (?,?,?,?,?,?,?,?,?)",
         [
-            (nv.sha256, p.seq, p.anchor, p.label, p.page, p.page_end, p.heading, p.text)
+            (nv.sha256, p.seq, p.anchor, p.label, p.page, p.page_end, p.heading, p.text, int(p.ocr))
             for p in nv.passages
         ],
     )
@@ -753,4 +757,5 @@ def _passage(row: sqlite3.Row) -> Passage:
         page=row["page"],
         page_end=row["page_end"],
         heading=row["heading"],
+        ocr=bool(row["ocr"]),
     )

@@ -75,11 +75,28 @@ def cli(ctx: click.Context, data: Path) -> None:
 @click.option(
     "--timeout", type=click.FloatRange(1, 3600), help="Seconds allowed to parse one file."
 )
+@click.option(
+    "--ocr",
+    type=click.Choice(["auto", "always", "never"]),
+    help="OCR of scanned PDF pages: auto (pages without a usable text layer, the default), "
+    "always (every page), never.",
+)
+@click.option(
+    "--language",
+    metavar="LANG",
+    help="Language of the scans for OCR (en, fr, de, ru, es, or Tesseract's codes such as "
+    "rus+eng); a sidecar's language wins; default: the document's, else detected.",
+)
 @click.pass_context
 def ingest(ctx: click.Context, paths: tuple[Path, ...], kind: str | None, as_json: bool,
-           if_empty: bool, workers: int | None, timeout: float | None) -> None:  # fmt: skip
+           if_empty: bool, workers: int | None, timeout: float | None, ocr: str | None,
+           language: str | None) -> None:  # fmt: skip
     """Archive and index files (PDF, HTML, plain text) and folders (recursively)."""
     settings: Settings = ctx.obj
+    if ocr:
+        settings = _replace(settings, ocr=ocr)
+    if language:
+        settings = _replace(settings, ocr_language=language)
     if workers:
         settings = _replace(settings, workers=workers)
     if timeout:

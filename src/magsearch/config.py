@@ -9,6 +9,10 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .ingest.ocr import OcrOptions
 
 
 def _env_int(name: str, default: int) -> int:
@@ -39,6 +43,13 @@ class Settings:
     workers: int = field(default_factory=lambda: _env_int("MAGSEARCH_WORKERS", os.cpu_count() or 1))
     max_file_mb: int = field(default_factory=lambda: _env_int("MAGSEARCH_MAX_FILE_MB", 100))
     max_pages: int = field(default_factory=lambda: _env_int("MAGSEARCH_MAX_PAGES", 5000))
+    # OCR of scanned PDF pages (ingest/ocr.py): auto (pages without a usable text layer), always, never
+    ocr: str = field(default_factory=lambda: os.environ.get("MAGSEARCH_OCR", "auto"))
+    ocr_language: str = field(default_factory=lambda: os.environ.get("MAGSEARCH_OCR_LANGUAGE", ""))
+    ocr_page_seconds: float = field(
+        default_factory=lambda: _env_float("MAGSEARCH_OCR_PAGE_SECONDS", 60.0)
+    )
+    ocr_memory_mb: int = field(default_factory=lambda: _env_int("MAGSEARCH_OCR_MEMORY_MB", 2048))
     # index
     index_lock_timeout: float = field(
         default_factory=lambda: _env_float("MAGSEARCH_INDEX_LOCK_TIMEOUT", 30.0)
@@ -66,6 +77,12 @@ class Settings:
     @property
     def index_dir(self) -> Path:
         return self.data_dir / "index"
+
+    def ocr_options(self) -> OcrOptions:
+        from .ingest.ocr import OcrOptions
+
+        mode = self.ocr if self.ocr in ("auto", "always", "never") else "auto"
+        return OcrOptions(mode, self.ocr_language, self.ocr_page_seconds, self.ocr_memory_mb)
 
     def with_data_dir(self, path: str | os.PathLike[str]) -> Settings:
         return replace(self, data_dir=Path(path))

@@ -40,6 +40,8 @@ class Parsed:
     metadata: dict[str, Any] = field(default_factory=dict)
     pages: int | None = None
     warnings: list[str] = field(default_factory=list)
+    needs_ocr: list[int] = field(default_factory=list)  # PDF pages with no usable text layer
+    ocr_pages: list[int] = field(default_factory=list)  # PDF pages whose blocks OCR read
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,7 @@ class Passage:
     page: int | None = None
     page_end: int | None = None
     heading: str = ""  # the headings above it, joined with " › "
+    ocr: bool = False  # its text was read by OCR from a scanned page (derived, may contain errors)
 
 
 @dataclass(frozen=True)

@@ -179,6 +179,7 @@ class SearchService:
             "page": p.page,
             "label": p.label,
             "heading": p.heading,
+            "ocr": p.ocr,
             "snippet": self.backend.highlight(p.text, terms),
         }
 

@@ -10,6 +10,8 @@ from typing import Any
 
 from .. import citations, legalmeta, structure
 from ..models import Citation, Kind, Passage
+from .ocr import OcrOptions, mark_passages
+from .ocr import apply as apply_ocr
 from .registry import parse_bytes
 
 DOC_FIELDS = ("title", "date", "court", "jurisdiction", "language", "source_url")
@@ -23,6 +25,7 @@ class Job:
     kind: str = ""  # from --kind; the sidecar's kind wins
     sidecar: dict[str, Any] = field(default_factory=dict)
     max_pages: int = 5000
+    ocr: OcrOptions = field(default_factory=OcrOptions)  # per job: mode, language, limits
 
 
 @dataclass
@@ -41,8 +44,9 @@ class Analysis:
 
 def analyse(job: Job) -> Analysis:
     parsed = parse_bytes(job.data, max_pages=job.max_pages)
+    parsed = apply_ocr(parsed, job.data, job.ocr, str(job.sidecar.get("language") or ""))
     kind = job.sidecar.get("kind") or job.kind or structure.guess_kind(parsed.blocks)
-    passages = structure.segment(parsed.blocks, kind)
+    passages = mark_passages(structure.segment(parsed.blocks, kind), parsed.ocr_pages)
     found: list[Citation] = []
     for p in passages:
         found.extend(citations.find_citations(p.text, anchor=p.anchor))

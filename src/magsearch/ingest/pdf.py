@@ -13,7 +13,8 @@ What it does with a file:
 - More than ``max_pages`` pages raises ``IngestError("too many pages (N > max)")``.
 - Each page's text (``extract_text()``) is cut into Blocks (see `page_blocks`). Pages without
   text, and pages whose text is mostly glyph codes, private-use or replacement characters (fonts
-  without a ToUnicode map), are reported as needing OCR; the garbage text is dropped.
+  without a ToUnicode map), are reported as needing OCR (``Parsed.needs_ocr``, which
+  ``ingest/ocr.py`` reads); the garbage text is dropped.
 - Metadata from the document information dictionary, else XMP: title, authors, subject, date
   (ISO), language.
 
@@ -880,4 +881,5 @@ class PdfParser:
             metadata=metadata,
             pages=count,
             warnings=warnings_out,
+            needs_ocr=sorted(empty + garbage),
         )

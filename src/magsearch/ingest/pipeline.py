@@ -326,7 +326,10 @@ class _Run:
                 self._emit(i, self._unchanged(i, existing.doc_id, digest))
                 continue
             kind = src.kind or self.ing.kind
-            yield Job(src.name, data, digest, kind, meta, self.ing.settings.max_pages)
+            yield Job(
+                src.name, data, digest, kind, meta, self.ing.settings.max_pages,
+                self.ing.settings.ocr_options(),
+            )  # fmt: skip
 
     def _store(self, i: int, job: Job, a: Analysis) -> None:
         """Store the original now (durably); catalog and index it with the next flush."""

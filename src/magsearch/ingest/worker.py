@@ -93,7 +93,8 @@ def _child(
         pass
     if memory_mb > 0:
         limit = _vm_bytes() + memory_mb * 1024 * 1024
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        _soft, hard = resource.getrlimit(resource.RLIMIT_AS)  # the hard limit stays: OCR's
+        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))  # subprocesses set their own
     _channel = conn
     try:
         result: tuple[str, Any] = ("ok", fn(job))

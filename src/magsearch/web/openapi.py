@@ -51,6 +51,10 @@ SCHEMAS: dict[str, Any] = {
             "page": _OPT_INT,
             "label": _S,
             "heading": _S,
+            "ocr": {
+                "type": "boolean",
+                "description": "the text was read by OCR from a scanned page",
+            },
             "snippet": {"type": "string", "description": "escaped HTML; only <mark> tags"},
         }
     ),
@@ -132,6 +136,10 @@ SCHEMAS: dict[str, Any] = {
             "page": _OPT_INT,
             "page_end": _OPT_INT,
             "heading": _S,
+            "ocr": {
+                "type": "boolean",
+                "description": "the text was read by OCR from a scanned page",
+            },
         }
     ),
     "Citation": _obj(
