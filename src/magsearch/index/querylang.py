@@ -31,6 +31,7 @@ _KIND_WORDS = {
 }
 KIND_ALIASES = {w: kind for kind, words in _KIND_WORDS.items() for w in words.split()}
 MAX_SLOP = 50
+MAX_NESTING = 20  # levels of parentheses: the parser and the query translation recurse on them
 DEFAULT_SLOP = 5
 _BARE_APP = re.compile(r"\d{3,6}/\d{2}")  # an ECHR application number typed alone: 32631/09
 _FIELD_AT = re.compile(r"([A-Za-z][A-Za-z_]*):")
@@ -252,11 +253,10 @@ class _Parser:
         return tok
 
     def starts_operand(self, k: int = 0) -> bool:
-        tok = self.peek(k)
-        if tok is None:
+        while (tok := self.peek(k)) is not None and tok.kind == "OP" and tok.value == "NOT":
+            k += 1  # NOT NOT … x: an operand when x is one
+        if tok is None or tok.kind == "OP":
             return False
-        if tok.kind == "OP":
-            return tok.value == "NOT" and self.starts_operand(k + 1)
         return tok.kind in ("WORD", "PHRASE", "IDENT", "FIELD", "LP", "MINUS", "PLUS")
 
     def parse(self) -> Node | None:
@@ -292,21 +292,26 @@ class _Parser:
         return alts[0] if len(alts) == 1 else _or(alts)
 
     def parse_unary(self) -> Node | None:
-        tok = self.peek()
+        """NOT, - and + in front of an operand, read in a loop (a chain of them costs no stack)."""
+        negate = False
+        while (tok := self.peek()) is not None:
+            if (
+                tok.kind == "MINUS" or (tok.kind == "OP" and tok.value == "NOT")
+            ) and self.starts_operand(1):
+                self.next()
+                negate = not negate
+            elif tok.kind == "PLUS":
+                self.next()
+                if not self.starts_operand():
+                    return None
+            else:
+                break
         if tok is None:
             return None
-        if (
-            tok.kind == "MINUS" or (tok.kind == "OP" and tok.value == "NOT")
-        ) and self.starts_operand(1):
-            self.next()
-            inner = self.parse_unary()
-            if inner is None:
-                return None
-            return inner.child if isinstance(inner, Not) else Not(inner)
-        if tok.kind == "PLUS":
-            self.next()
-            return self.parse_unary() if self.starts_operand() else None
-        return self.parse_primary()
+        inner = self.parse_primary()
+        if inner is None or not negate:
+            return inner
+        return inner.child if isinstance(inner, Not) else Not(inner)
 
     def parse_primary(self) -> Node | None:
         tok = self.next()
@@ -322,6 +327,10 @@ class _Parser:
         return self.leaf(tok)
 
     def group(self, tok: _Tok) -> Node | None:
+        if self.depth >= MAX_NESTING:
+            raise QueryError(
+                f"the query nests parentheses too deeply (at most {MAX_NESTING} levels)"
+            )
         self.depth += 1
         inner = self.parse()
         self.depth -= 1
