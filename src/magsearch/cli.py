@@ -17,7 +17,7 @@ import click
 from tqdm import tqdm
 
 from .config import Settings
-from .errors import MagsearchError, NotFound, QueryError
+from .errors import MagsearchError, NotFound, QueryError, printable
 from .ingest.pipeline import FileResult, Ingester, find_files
 from .library import Library, open_library
 from .models import Kind
@@ -35,7 +35,7 @@ def _lib(ctx: click.Context, **kw: Any) -> Library:
 
 
 def _die(message: str, code: int) -> None:  # type: ignore[misc]
-    click.echo(f"magsearch: {message}", err=True)
+    click.echo(f"magsearch: {printable(message)}", err=True)
     sys.exit(code)
 
 
@@ -117,9 +117,12 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], kind: str | None, as_jso
             counts[res.status] += 1
             warned += bool(res.warnings)
             if res.status == "failed":
-                bar.write(f"failed: {res.path}: {res.error}", file=sys.stderr)
+                bar.write(f"failed: {printable(res.path)}: {printable(res.error)}", file=sys.stderr)
             if as_json:
-                bar.write(json.dumps(res.as_json(), ensure_ascii=False), file=sys.stdout)
+                bar.write(
+                    printable(json.dumps(res.as_json(), ensure_ascii=False), json=True),
+                    file=sys.stdout,
+                )
             bar.update(1)
 
         try:
@@ -180,7 +183,7 @@ def search(ctx: click.Context, query: tuple[str, ...], as_json: bool, limit: int
     except QueryError as exc:
         _die(str(exc), 2)
     if as_json:
-        click.echo(json.dumps(res, ensure_ascii=False, indent=1))
+        click.echo(printable(json.dumps(res, ensure_ascii=False, indent=1), json=True))
         return
     if res["partial"]:
         click.echo("note: the search ran out of time; results are partial", err=True)
@@ -190,13 +193,15 @@ def search(ctx: click.Context, query: tuple[str, ...], as_json: bool, limit: int
     )
     for n, hit in enumerate(res["hits"], start=(page - 1) * limit + 1):
         click.echo(
-            f"{n:>3}. {hit['title']}  [{hit['kind']}{', ' + hit['date'] if hit['date'] else ''}]  id={hit['id']}"
+            printable(
+                f"{n:>3}. {hit['title']}  [{hit['kind']}{', ' + hit['date'] if hit['date'] else ''}]  id={hit['id']}"
+            )
         )
         for p in hit["passages"][:1]:
             where = p["label"] + (
                 f", p. {p['page']}" if p["page"] and not p["anchor"].startswith("page-") else ""
             )
-            click.echo(f"     {where}: {_plain(p['snippet'])}")
+            click.echo(printable(f"     {where}: {_plain(p['snippet'])}"))
 
 
 def _plain(snippet: str) -> str:
@@ -236,28 +241,31 @@ def show(ctx: click.Context, doc_id: str, as_json: bool) -> None:
     except NotFound as exc:
         _die(str(exc), 1)
     if as_json:
-        click.echo(json.dumps(view, ensure_ascii=False, indent=1))
+        click.echo(printable(json.dumps(view, ensure_ascii=False, indent=1), json=True))
         return
     d = view["document"]
-    click.echo(f"{d['title']}\n  id {d['id']}  kind {d['kind']}  date {d['date'] or '-'}")
+
+    def echo(line: str) -> None:  # every line holds archived text: printed escaped
+        click.echo(printable(line))
+
+    echo(d["title"])
+    echo(f"  id {d['id']}  kind {d['kind']}  date {d['date'] or '-'}")
     for key in ("court", "jurisdiction", "source_url"):
         if d.get(key):
-            click.echo(f"  {key}: {d[key]}")
-    click.echo(f"  citation: {view['citation']}")
-    click.echo(f"  identifiers: {', '.join(d['identifiers']) or '-'}")
+            echo(f"  {key}: {d[key]}")
+    echo(f"  citation: {view['citation']}")
+    echo(f"  identifiers: {', '.join(d['identifiers']) or '-'}")
     for v in view["versions"]:
-        click.echo(
+        echo(
             f"  version {v['seq']}: {v['sha256']}  {v['ingested_at']}  {v['size']} bytes  {v['filename']}"
         )
-    click.echo(f"  passages ({len(view['passages'])}):")
+    echo(f"  passages ({len(view['passages'])}):")
     for p in view["passages"]:
-        click.echo(f"    #{p['anchor']:<14} {p['label']:<10} {' '.join(p['text'].split())[:70]}")
+        echo(f"    #{p['anchor']:<14} {p['label']:<10} {' '.join(p['text'].split())[:70]}")
     for title, links in (("cites", view["cites"]), ("cited by", view["cited_by"])):
-        click.echo(f"  {title} ({len(links)}):")
+        echo(f"  {title} ({len(links)}):")
         for link in links:
-            click.echo(
-                f"    {link['doc_id']} #{link['anchor']}  {link['title']}  ({link['normalized']})"
-            )
+            echo(f"    {link['doc_id']} #{link['anchor']}  {link['title']}  ({link['normalized']})")
 
 
 @cli.command()
@@ -271,7 +279,7 @@ def check(ctx: click.Context) -> None:
     problems += [f"{d}: in the catalog, not in the index" for d in sorted(catalog - indexed)]
     problems += [f"{d}: in the index, not in the catalog" for d in sorted(indexed - catalog)]
     for line in problems:
-        click.echo(line, err=True)
+        click.echo(printable(line), err=True)
     click.echo(f"{len(catalog)} documents checked, {len(problems)} problems")
     sys.exit(1 if problems else 0)
 
@@ -287,7 +295,9 @@ def log_(ctx: click.Context, limit: int, failed: bool) -> None:
         if failed and row["status"] != "failed":
             continue
         extra = row["error"] or row["doc_id"]
-        click.echo(f"{row['at']}  {row['status']:<11}  {row['path']}  {extra}")
+        click.echo(
+            f"{row['at']}  {row['status']:<11}  {printable(row['path'])}  {printable(extra)}"
+        )
 
 
 @cli.command()
@@ -521,7 +531,7 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
     from .web import create_app
 
     app = create_app(settings=ctx.obj)
-    click.echo(f"serving {ctx.obj.data_dir} on http://{host}:{port}/", err=True)
+    click.echo(f"serving {printable(ctx.obj.data_dir)} on http://{host}:{port}/", err=True)
     app.run(host=host, port=port, threaded=True)
 
 
