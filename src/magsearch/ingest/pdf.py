@@ -63,7 +63,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pypdf import PasswordType, PdfReader, apply_configuration
-from pypdf.errors import DependencyError, FileNotDecryptedError, PyPdfError
+from pypdf.errors import DependencyError, FileNotDecryptedError, LimitReachedError, PyPdfError
 
 from magsearch.errors import IngestError
 from magsearch.ingest.text import iso_date
@@ -205,13 +205,29 @@ def _open(data: bytes) -> tuple[PdfReader, list[str]]:
     return reader, notes
 
 
-def _page_count(reader: PdfReader) -> int:
+def _page_count(reader: PdfReader, max_pages: int) -> int:
+    """The number of pages; more than max_pages is "too many pages", whether the page tree says so
+    (its /Count, read before walking the tree) or has more entries than such a file could need
+    (the walk stops there: a small file can reach one page object 100,001 times)."""
     try:
-        return len(reader.pages)
+        declared = reader.root_object["/Pages"].get_object().get("/Count")
+        declared = int(declared) if declared is not None else 0
+    except Exception:  # noqa: BLE001 - a damaged /Count: the walk below decides
+        declared = 0
+    if declared > max_pages:
+        raise IngestError(f"too many pages ({declared} > {max_pages})")
+    entries = 2 * max_pages + 1000  # pages and the /Pages nodes above them, with room to spare
+    try:
+        with apply_configuration(page_tree_maximum_entries=entries):
+            return len(reader.pages)
     except MemoryError:
         raise
     except FileNotDecryptedError as exc:
         raise IngestError("encrypted: password required") from exc
+    except LimitReachedError as exc:
+        if "page tree" in str(exc).lower():
+            raise IngestError(f"too many pages (more than {max_pages})") from exc
+        raise IngestError(f"damaged PDF: {_reason(exc)}") from exc
     except Exception as exc:  # noqa: BLE001
         raise IngestError(f"damaged PDF: {_reason(exc)}") from exc
 
@@ -860,7 +876,7 @@ class PdfParser:
         with _capture() as collector, apply_configuration(jbig2dec_binary=None):
             reader, open_notes = _open(data)
             notes.extend(open_notes)
-            count = _page_count(reader)
+            count = _page_count(reader, max_pages)
             if count > max_pages:
                 raise IngestError(f"too many pages ({count} > {max_pages})")
             metadata = _metadata(reader, notes)
