@@ -6,7 +6,7 @@ DATA   ?= instance
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: serve test bench lint browser ocr collection clean
+.PHONY: serve test bench lint browser ocr redis collection clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,8 +21,8 @@ serve: $(VENV)/.installed
 	$(BIN)/magsearch --data $(DATA) ingest --if-empty archive/
 	$(BIN)/magsearch --data $(DATA) serve --host $(HOST) --port $(PORT)
 
-## test: set up (packages, a headless Chromium, OCR) and run the whole suite
-test: $(VENV)/.installed browser ocr
+## test: set up (packages, a headless Chromium, OCR, redis-server) and run the whole suite
+test: $(VENV)/.installed browser ocr redis
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 ## browser: Debian's Chromium for the browser tests (never a browser download)
@@ -44,6 +44,14 @@ ocr:
 	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(OCR_PACKAGES)) >/dev/null \
 	      || echo "could not install OCR (ocrmypdf, tesseract): scanned pages stay 'OCR needed', OCR tests will be skipped" >&2; \
 	  else echo "OCR (ocrmypdf, tesseract) not installed and not root: scanned pages stay 'OCR needed', OCR tests will be skipped" >&2; fi; }
+
+## redis: Debian's redis-server for the rate-limit tests (each test starts its own on a free port)
+redis:
+	@command -v redis-server >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server) >/dev/null \
+	      || echo "could not install redis-server: its tests will be skipped" >&2; \
+	  else echo "redis-server not installed and not root: its tests will be skipped" >&2; fi; }
 
 ## bench: ingest, index and query benchmarks; figures go to docs/benchmarks.md by hand
 bench: $(VENV)/.installed

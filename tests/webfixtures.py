@@ -17,7 +17,7 @@ import shutil
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -149,9 +149,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve_with_gunicorn(data_dir: Path, log: Path, workers: int = 2) -> Iterator[str]:
+def serve_with_gunicorn(
+    data_dir: Path, log: Path, workers: int = 2, env: dict[str, str] | None = None
+) -> Iterator[str]:
     """`gunicorn wsgi:app` from the virtualenv, as deployed, on 127.0.0.1 and a free port, with
-    MAGSEARCH_DATA=data_dir; yields the base URL once it answers, and stops it cleanly after.
+    MAGSEARCH_DATA=data_dir and its own address as MAGSEARCH_PUBLIC_URL (search not rate-limited
+    unless `env` says otherwise); yields the base URL once it answers, and stops it cleanly after.
     (A server in its own process: what it leaks or logs cannot leak into the test process.)"""
     import os
     import signal
@@ -161,7 +164,14 @@ def serve_with_gunicorn(data_dir: Path, log: Path, workers: int = 2) -> Iterator
     import urllib.request
 
     port = free_port()
-    env = {**os.environ, "MAGSEARCH_DATA": str(data_dir), "PYTHONUNBUFFERED": "1"}
+    env = {
+        **os.environ,
+        "MAGSEARCH_DATA": str(data_dir),
+        "MAGSEARCH_PUBLIC_URL": f"http://127.0.0.1:{port}",
+        "MAGSEARCH_SEARCH_RATE_LIMIT": "off",
+        "PYTHONUNBUFFERED": "1",
+        **(env or {}),
+    }
     gunicorn = Path(sys.executable).with_name("gunicorn")
     args = [str(gunicorn), "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
             "--timeout", "30", "--graceful-timeout", "5", "wsgi:app"]  # fmt: skip
@@ -250,7 +260,9 @@ def sample(tmp_path_factory: pytest.TempPathFactory) -> Sample:
 
 @pytest.fixture(scope="module")
 def app(sample: Sample) -> Iterator[Flask]:
-    app = create_app(sample.settings, {"TESTING": True})
+    # the test client's host as the public URL; the rate limits have tests of their own
+    settings = replace(sample.settings, public_url="http://localhost", search_rate_limit="off")
+    app = create_app(settings, {"TESTING": True})
     yield app
     app.extensions["magsearch"].close()
 

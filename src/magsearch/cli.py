@@ -528,9 +528,14 @@ def audit(ctx: click.Context, limit: int, action: str, target: str, as_json: boo
 @click.pass_context
 def serve(ctx: click.Context, host: str, port: int) -> None:
     """Serve the web interface (for production, run gunicorn on wsgi.py)."""
+    import os
+
     from .web import create_app
 
-    app = create_app(settings=ctx.obj)
+    settings: Settings = ctx.obj
+    if not os.environ.get("MAGSEARCH_PUBLIC_URL", "").strip():  # links name this server
+        settings = _replace(settings, public_url=f"http://{host}:{port}")
+    app = create_app(settings=settings)
     click.echo(f"serving {printable(ctx.obj.data_dir)} on http://{host}:{port}/", err=True)
     app.run(host=host, port=port, threaded=True)
 

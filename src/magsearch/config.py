@@ -61,6 +61,22 @@ class Settings:
         default_factory=lambda: _env_float("MAGSEARCH_SEARCH_TIME_LIMIT", 2.0)
     )
     wildcard_max_expansions: int = 200
+    # web: the address links are written with (never the request's Host header), rate limits per
+    # client address ("off" lifts one), and where their counters live (Redis, shared by every
+    # worker; else each process counts alone)
+    public_url: str = field(
+        default_factory=lambda: (
+            os.environ.get("MAGSEARCH_PUBLIC_URL", "").strip() or "http://127.0.0.1:5000"
+        )
+    )
+    search_rate_limit: str = field(
+        default_factory=lambda: os.environ.get("MAGSEARCH_SEARCH_RATE_LIMIT", "120 per minute")
+    )
+    sign_in_rate_limit: str = field(
+        default_factory=lambda: os.environ.get("MAGSEARCH_SIGN_IN_RATE_LIMIT", "10 per minute")
+    )
+    redis_url: str = field(default_factory=lambda: os.environ.get("MAGSEARCH_REDIS_URL", ""))
+    proxy_count: int = field(default_factory=lambda: _env_int("MAGSEARCH_PROXY_COUNT", 0))
     # where tests and benchmarks find the shared corpus of real documents
     corpus_dir: Path = field(
         default_factory=lambda: Path(os.environ.get("MAGSEARCH_CORPUS", "../shared/corpus"))

@@ -69,7 +69,7 @@ def create_app(
     )
     app.extensions["magsearch"] = LibraryHolder(settings, app.config.get("MAGSEARCH_LIBRARY"))
 
-    from . import api, auth, curate, documents, errors, pages
+    from . import api, auth, curate, documents, errors, guard, pages
 
     app.register_blueprint(pages.bp)
     app.register_blueprint(documents.bp)
@@ -79,6 +79,8 @@ def create_app(
     auth.init_app(app)
     for blueprint in (api.bp, curate.api):  # API writes take a Bearer token, never the cookie
         auth.csrf.exempt(blueprint)
+    guard.init(app, settings)  # public links, rate limits (after the blueprints it limits)
+    guard.limit_sign_in(app)
     errors.register(app)
     app.after_request(_security_headers)
     return app

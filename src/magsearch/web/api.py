@@ -54,4 +54,4 @@ def _document(doc_id: str, version: str | None) -> dict[str, Any]:
 
 @bp.get("/openapi.json")
 def openapi_document() -> Any:
-    return jsonify(openapi.document(request.url_root.rstrip("/")))
+    return jsonify(openapi.document(url_for("pages.home", _external=True).rstrip("/")))

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, current_app, jsonify, render_template
+from flask_limiter.errors import RateLimitExceeded
 from werkzeug.exceptions import HTTPException
 
 from magsearch.errors import ArchiveError, IndexUnavailable, NotFound, QueryError, Withdrawn
@@ -13,6 +14,7 @@ from magsearch.jobs import UploadError
 from magsearch.models import Document
 
 from .common import citation_block, wants_json
+from .guard import too_many
 
 TITLES = {
     400: "Bad request",
@@ -83,6 +85,10 @@ def register(app: Flask) -> None:
     def archive_error(exc: ArchiveError) -> Any:
         app.logger.error("archive error: %s", exc)
         return respond(500, str(exc))
+
+    @app.errorhandler(RateLimitExceeded)
+    def rate_limited(exc: RateLimitExceeded) -> Any:
+        return respond(429, too_many(exc))
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Any:
