@@ -88,7 +88,10 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(RateLimitExceeded)
     def rate_limited(exc: RateLimitExceeded) -> Any:
-        return respond(429, too_many(exc))
+        message, wait = too_many(exc)
+        response = respond(429, message)
+        response.headers["Retry-After"] = str(wait)
+        return response
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Any:

@@ -14,9 +14,11 @@
 
 from __future__ import annotations
 
+import math
+import time
 from urllib.parse import urlsplit
 
-from flask import Flask
+from flask import Flask, current_app
 from flask.globals import request_ctx
 from flask_limiter import Limiter
 from flask_limiter.errors import RateLimitExceeded
@@ -63,7 +65,7 @@ def init(app: Flask, settings: Settings) -> Limiter:
         get_remote_address,
         app=app,
         storage_uri=settings.redis_url or "memory://",
-        headers_enabled=True,  # X-RateLimit-* on limited routes, Retry-After on a 429
+        headers_enabled=False,  # Retry-After is set on the 429 alone (errors.py)
         swallow_errors=True,  # a storage failure never fails a request
         in_memory_fallback_enabled=bool(settings.redis_url),
         key_prefix="magsearch",
@@ -87,6 +89,12 @@ def limit_sign_in(app: Flask) -> None:
             app.view_functions[endpoint] = shared(view)
 
 
-def too_many(exc: RateLimitExceeded) -> str:
-    """The 429's one-line message (Flask-Limiter adds the Retry-After header)."""
-    return f"too many requests from your address (at most {exc.limit.limit}); try again shortly"
+def too_many(exc: RateLimitExceeded) -> tuple[str, int]:
+    """The 429's one-line message, and the seconds until the limit's window resets."""
+    limiter, _ = current_app.extensions["magsearch_limits"]
+    current = limiter.current_limit
+    wait = math.ceil(current.reset_at - time.time()) if current is not None else 60
+    return (
+        f"too many requests from your address (at most {exc.limit.limit}); try again shortly",
+        max(1, wait),
+    )
