@@ -45,7 +45,7 @@ class Withdrawn(MagsearchError):
 def printable(text: object, *, json: bool = False) -> str:
     """`text` safe to print on one line of a terminal or a log: control characters (newline, CR,
     tab, ESC and the rest of C0 and C1), Unicode line and paragraph separators, invisible format
-    characters (bidi overrides and isolates, zero-width marks) and lone surrogates (undecodable
+    characters (bidi overrides and isolates, zero-width spaces) and lone surrogates (undecodable
     bytes of a file name) are written as escapes (`\\n`, `\\x1b`, `\\u202e`), so a file name
     cannot forge a line, colour a terminal or reorder what follows it. Everything else, Cyrillic and
     accents included, is kept as it is. With json=True, `text` is a JSON document and the escapes
@@ -54,10 +54,13 @@ def printable(text: object, *, json: bool = False) -> str:
     if s.isprintable():  # the common case: nothing to escape
         return s
     esc = _json_escape if json else _escape
-    return "".join(esc(ch) if unicodedata.category(ch) in _UNSAFE else ch for ch in s)
+    return "".join(
+        esc(ch) if unicodedata.category(ch) in _UNSAFE and ch != _ZWJ else ch for ch in s
+    )
 
 
 _UNSAFE = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs"})  # controls, format, separators, surrogates
+_ZWJ = "\u200d"  # the zero-width joiner is kept: it joins emoji and some scripts' letters
 _SPECIAL = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 

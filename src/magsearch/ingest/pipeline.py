@@ -16,7 +16,6 @@ import errno
 import os
 import sqlite3
 import time
-import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +23,7 @@ from typing import Any
 
 from ..archive import Archive, LogEntry, NewVersion, new_doc_id, sha256_bytes
 from ..config import Settings
-from ..errors import IngestError, MagsearchError
+from ..errors import IngestError, MagsearchError, printable
 from ..index.base import IndexBackend, IndexRecord
 from ..index.sync import clear_pending, exclusive, index_documents, mark_pending, sync_pending
 from ..models import Document
@@ -107,15 +106,7 @@ def shown(path: str | Path) -> str:
     raw = (
         os.fsencode(path) if not isinstance(path, str) else path.encode("utf-8", "surrogateescape")
     )
-    text = raw.decode("utf-8", "backslashreplace")
-    return "".join(_escape(c) for c in text)
-
-
-def _escape(c: str) -> str:
-    cat = unicodedata.category(c)
-    if cat in ("Cc", "Cf", "Zl", "Zp") and c not in ("\u200d",):  # keep the zero-width joiner
-        return c.encode("unicode_escape").decode("ascii")
-    return c
+    return printable(raw.decode("utf-8", "backslashreplace"))
 
 
 DISK_FULL = {errno.ENOSPC, errno.EDQUOT}

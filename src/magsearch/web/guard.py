@@ -94,6 +94,7 @@ def too_many(exc: RateLimitExceeded) -> tuple[str, int]:
     limiter, _ = current_app.extensions["magsearch_limits"]
     current = limiter.current_limit
     wait = math.ceil(current.reset_at - time.time()) if current is not None else 60
+    wait = min(wait, exc.limit.limit.get_expiry())  # never more than the window
     return (
         f"too many requests from your address (at most {exc.limit.limit}); try again shortly",
         max(1, wait),
