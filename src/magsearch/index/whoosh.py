@@ -21,6 +21,7 @@ import shutil
 import threading
 import time
 import warnings
+import weakref
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -122,7 +123,8 @@ class WhooshIndex:
         self._key = term_key(self.analyzer)
         # one searcher per process, opened anew after commits; Whoosh reads files with seek + read,
         # so threads take turns (a search is milliseconds; gunicorn's sync workers have one thread)
-        self._searcher: Any = None
+        self._current: list[Any] = []  # the searcher, once opened: closed by close(), or when this
+        weakref.finalize(self, _close_all, self._current)  # object is collected without close()
         self._lock = threading.RLock()
         self._ix = self._open()
 
@@ -166,9 +168,7 @@ class WhooshIndex:
 
     def close(self) -> None:
         with self._lock:
-            if self._searcher is not None:
-                self._searcher.close()
-                self._searcher = None
+            _close_all(self._current)
 
     # -- writing -------------------------------------------------------------------------------
     def _writer(self, **options: Any) -> Any:
@@ -259,14 +259,11 @@ class WhooshIndex:
         reuses an old segment reader whenever the segment id matches, with the deletions it had
         when it was opened, so a replaced or withdrawn document stays visible."""
         with self._lock:
-            s = self._searcher
-            if s is not None and s.up_to_date():
-                return s
-            self._searcher = None
-            if s is not None:
-                s.close()
-            self._searcher = self._open_searcher()
-            return self._searcher
+            if self._current and self._current[0].up_to_date():
+                return self._current[0]
+            _close_all(self._current)
+            self._current.append(self._open_searcher())
+            return self._current[0]
 
     def _open_searcher(self) -> Any:
         """A searcher over the latest generation with every file it reads already open.
@@ -634,6 +631,11 @@ def _cut(text: str, at: int, direction: int) -> int:
         return space + 1 if space >= 0 else at
     space = text.find(" ", at, at + 20)
     return space if space >= 0 else min(len(text), at)
+
+
+def _close_all(searchers: list[Any]) -> None:
+    while searchers:
+        searchers.pop().close()
 
 
 def _open_files(s: Any) -> None:
