@@ -56,6 +56,7 @@ CREATE TABLE IF NOT EXISTS versions (
     pages INTEGER,
     warnings_json TEXT NOT NULL DEFAULT '[]',
     indexed INTEGER NOT NULL DEFAULT 0,
+    origin TEXT NOT NULL DEFAULT '',
     UNIQUE (doc_id, seq)
 );
 CREATE TABLE IF NOT EXISTS identifiers (
@@ -175,6 +176,7 @@ class NewVersion:
     filename: str
     pages: int | None
     warnings: tuple[str, ...]
+    origin: str = ""  # the place it came from (a file's absolute path, an upload's name)
     date: str = ""
     court: str = ""
     jurisdiction: str = ""
@@ -237,11 +239,19 @@ class Archive:
         columns = {row[1] for row in self.db.execute("PRAGMA table_info(passages)")}
         if "ocr" not in columns:  # a catalog from before OCR: its passages were all text layer
             self.db.execute("ALTER TABLE passages ADD COLUMN ocr INTEGER NOT NULL DEFAULT 0")
+        self._migrate()
         with self._tx() as db:
             db.execute(
                 "INSERT OR IGNORE INTO meta(key, value) VALUES ('catalog_schema', ?)",
                 (str(CATALOG_SCHEMA),),
             )
+
+    def _migrate(self) -> None:
+        """Columns added since a catalog was created (each idempotent)."""
+        cols = {r[1] for r in self.db.execute("PRAGMA table_info(versions)")}
+        if "origin" not in cols:  # where a version came from: identity for files without an id
+            self.db.execute("ALTER TABLE versions ADD COLUMN origin TEXT NOT NULL DEFAULT ''")
+        self.db.execute("CREATE INDEX IF NOT EXISTS versions_origin ON versions(origin)")
 
     # -- connections ---------------------------------------------------------------------------
     @property
@@ -428,6 +438,18 @@ class Archive:
     def doc_by_identifier(self, value: str) -> str | None:
         row = self.db.execute(
             "SELECT doc_id FROM identifiers WHERE value=? ORDER BY doc_id LIMIT 1", (value,)
+        ).fetchone()
+        return row[0] if row else None
+
+    def doc_by_origin(self, origin: str) -> str | None:
+        """The document whose newest version from this place is the newest of all (the same file
+        ingested again from the same place is the same document)."""
+        if not origin:
+            return None
+        row = self.db.execute(
+            "SELECT doc_id FROM versions WHERE origin=? ORDER BY ingested_at DESC, rowid DESC "
+            "LIMIT 1",
+            (origin,),
         ).fetchone()
         return row[0] if row else None
 
@@ -658,10 +680,10 @@ def _insert_version(db: sqlite3.Connection, nv: NewVersion, at: str) -> tuple[Do
         )
     db.execute(
         "INSERT INTO versions(sha256, doc_id, seq, media_type, size, filename, ingested_at,"
-        " pages, warnings_json) VALUES (?,?,?,?,?,?,?,?,?)",
+        " pages, warnings_json, origin) VALUES (?,?,?,?,?,?,?,?,?,?)",
         (
             nv.sha256, nv.doc_id, seq, nv.media_type, nv.size, nv.filename, at,
-            nv.pages, json.dumps(list(nv.warnings), ensure_ascii=False),
+            nv.pages, json.dumps(list(nv.warnings), ensure_ascii=False), nv.origin,
         ),
     )  # fmt: skip
     db.execute("DELETE FROM identifiers WHERE doc_id=?", (nv.doc_id,))

@@ -137,18 +137,33 @@ def write_failure(exc: BaseException, what: str) -> StoreFailed:
 
 @dataclass
 class Source:
-    """One thing to ingest: a file (path), or bytes handed over with their metadata (an upload)."""
+    """One thing to ingest: a file (path), or bytes handed over with their metadata (an upload).
+
+    `origin` is the place it came from: for files the absolute path; for other routes whatever
+    names the place stably (say "upload:ACCOUNT/FILENAME"), or "" for none. A version without a
+    sidecar id, source URL or ECLI that comes from the same place as an archived version is a new
+    version of that document; without an origin, new bytes are a new document."""
 
     name: str  # shown in results and in the ingest log
     path: Path | None = None
     data: bytes | None = None
     meta: dict[str, Any] | None = None  # sidecar fields; None: read path's sidecar, if any
     kind: str = ""  # overrides the run's kind (a sidecar's kind still wins)
+    origin: str = ""
 
     @classmethod
     def from_path(cls, path: str | Path) -> Source:
         path = Path(path)
-        return cls(name=shown(path), path=path)
+        return cls(name=shown(path), path=path, origin=_origin(path))
+
+
+def _origin(path: Path) -> str:
+    """A file's place: its absolute path, as text (bytes that are not UTF-8 as \\xNN)."""
+    try:
+        where = path.absolute()
+    except OSError:  # the current folder is gone
+        where = path
+    return os.fsencode(where).decode("utf-8", "backslashreplace")
 
 
 class Ingester:
@@ -226,9 +241,10 @@ class Ingester:
         except OSError as exc:
             raise IngestError(f"cannot read: {exc.strerror or type(exc).__name__}") from None
 
-    def identify(self, job: Job, a: Analysis) -> str:
+    def identify(self, job: Job, a: Analysis, origin: str = "") -> str:
         """Which document this version belongs to: the sidecar id, else a document with the same
-        source URL or ECLI, else a new id from the first version's hash."""
+        source URL or ECLI, else the document last ingested from the same place (origin), else a
+        new id from the first version's hash."""
         if job.sidecar.get("id"):
             return str(job.sidecar["id"])
         url = a.fields.get("source_url", "")
@@ -237,6 +253,8 @@ class Ingester:
         for value, family in a.identifiers:
             if family == "ecli" and (found := self.archive.doc_by_identifier(value)):
                 return found
+        if origin and (found := self.archive.doc_by_origin(origin)):
+            return found
         return new_doc_id(job.sha256)
 
 
@@ -340,6 +358,7 @@ class _Run:
             media_type=a.media_type,
             size=len(job.data),
             filename=_filename(self.sources[i]),
+            origin=self.sources[i].origin,
             pages=a.pages,
             warnings=tuple(a.warnings),
             meta=a.meta,
@@ -353,14 +372,16 @@ class _Run:
     def _identify(self, job: Job, a: Analysis) -> str:
         """The archive's answer (Ingester.identify), or a document waiting in this batch with the
         same source URL or ECLI."""
+        origin = self.sources[self.first[job.sha256]].origin
         keys = [("source_url", a.fields.get("source_url", ""))]
         keys += [("ecli", value) for value, family in a.identifiers if family == "ecli"]
+        keys += [("origin", origin)]
         keys = [k for k in keys if k[1]]
         if not job.sidecar.get("id"):
             for key in keys:
                 if key in self.claimed:
                     return self.claimed[key]
-        doc_id = self.ing.identify(job, a)
+        doc_id = self.ing.identify(job, a, origin)
         for key in keys:
             self.claimed.setdefault(key, doc_id)
         return doc_id
