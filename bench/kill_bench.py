@@ -1,8 +1,10 @@
 """kill -9 of `magsearch ingest` at random moments, resumed each time.
 
-Each round adds new files to an inbox folder (and edits one file that has a sidecar id, so new
-versions are stored too), starts `magsearch ingest --json FOLDER`, kills the ingest process itself
-(SIGKILL to its pid only, as an operator or the OOM killer would) after a random delay, and checks:
+Each round adds new files to a folder (and edits one file that has a sidecar id, so new versions are
+stored too), starts `magsearch ingest --json` on the files not yet acknowledged plus a few that were
+(the resume of the killed run, kept short so that kills land in the work and not only in start-up),
+kills the ingest process itself (SIGKILL to its pid only, as an operator or the OOM killer would)
+after a random delay, and checks:
 
 - nothing acknowledged is lost: every line the killed run printed is in the catalog (same id and
   version) and is found by search;
@@ -13,12 +15,13 @@ versions are stored too), starts `magsearch ingest --json FOLDER`, kills the ing
 At the end one run without a kill ingests whatever is left: every file of the folder is in the
 archive exactly once, `check` is clean.
 
-Usage: python bench/kill_bench.py [--rounds 100] [--seed 1] [--max-delay 3.0]
+Usage: python bench/kill_bench.py [--rounds 100] [--seed 1] [--max-delay 5.0]
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import random
@@ -80,9 +83,9 @@ def catalog(data: Path) -> tuple[dict[str, str], list[str]]:
     return dict(rows), [r[0] for r in rows]
 
 
-def run_round(data: Path, folder: Path, delay: float | None) -> tuple[list[dict], int, str]:
+def run_round(data: Path, paths: list[Path], delay: float | None) -> tuple[list[dict], int, str]:
     proc = subprocess.Popen(
-        [*CLI, "--data", str(data), "ingest", "--json", str(folder)],
+        [*CLI, "--data", str(data), "ingest", "--json", *map(str, paths)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -149,7 +152,12 @@ def main() -> int:
                 n += 1
             write_doc(folder, rng.randrange(0, n, 5), rng, edit=rnd)  # a new version of a kb-N
             delay = rng.uniform(0.0, args.max_delay)
-            lines, pid, err = run_round(data, folder, delay)
+            todo, done = [], []
+            for f in sorted(folder.glob("*.html")):
+                sha = hashlib.sha256(f.read_bytes()).hexdigest()
+                (done if sha in acknowledged else todo).append(f)
+            paths = todo + rng.sample(done, min(len(done), 5))
+            lines, pid, err = run_round(data, sorted(paths), delay)
             if "Traceback" in err:
                 problems.append(f"round {rnd}: traceback: {err.strip().splitlines()[-1]}")
             for r in lines:
@@ -176,7 +184,7 @@ def main() -> int:
                 problems.append(f"round {rnd}: check after kill: {trouble.splitlines()[0]}")
             print(f"round {rnd:3d}: killed after {delay:.2f} s, {len(lines)} lines, "
                   f"{len(acknowledged)} acknowledged, {len(versions)} versions", flush=True)  # fmt: skip
-        lines, _, err = run_round(data, folder, None)
+        lines, _, err = run_round(data, sorted(folder.glob("*.html")), None)
         finished = sum(r["status"] != "failed" for r in lines)
         files = sorted(p for p in folder.iterdir() if not p.name.endswith(".meta.json"))
         versions, shas = catalog(data)
@@ -184,8 +192,6 @@ def main() -> int:
         docs = db.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
         current = {r[0] for r in db.execute("SELECT current_version FROM documents")}
         db.close()
-        import hashlib
-
         on_disk = {hashlib.sha256(f.read_bytes()).hexdigest() for f in files}
         if not on_disk <= set(versions):
             problems.append(f"final: {len(on_disk - set(versions))} files not in the archive")
