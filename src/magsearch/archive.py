@@ -199,15 +199,16 @@ class LogEntry:
     version: str = ""
     error: str = ""
     warnings: tuple[str, ...] = ()
+    source: bytes | None = None  # a file's path as bytes (what --retry-failed opens again)
 
 
 def _insert_log(db: sqlite3.Connection, entries: Iterable[LogEntry]) -> None:
     db.executemany(
-        "INSERT INTO ingest_log(at, path, sha256, status, doc_id, version, error, warnings_json) "
-        "VALUES (?,?,?,?,?,?,?,?)",
+        "INSERT INTO ingest_log(at, path, sha256, status, doc_id, version, error, warnings_json, "
+        "source) VALUES (?,?,?,?,?,?,?,?,?)",
         [
             (now_iso(), e.path, e.sha256, e.status, e.doc_id, e.version, e.error,
-             json.dumps(list(e.warnings), ensure_ascii=False))
+             json.dumps(list(e.warnings), ensure_ascii=False), e.source)
             for e in entries
         ],
     )  # fmt: skip
@@ -252,6 +253,9 @@ class Archive:
         if "origin" not in cols:  # where a version came from: identity for files without an id
             self.db.execute("ALTER TABLE versions ADD COLUMN origin TEXT NOT NULL DEFAULT ''")
         self.db.execute("CREATE INDEX IF NOT EXISTS versions_origin ON versions(origin)")
+        cols = {r[1] for r in self.db.execute("PRAGMA table_info(ingest_log)")}
+        if "source" not in cols:  # the file's own path, as bytes (names need not be UTF-8)
+            self.db.execute("ALTER TABLE ingest_log ADD COLUMN source BLOB")
 
     # -- connections ---------------------------------------------------------------------------
     @property
@@ -374,11 +378,11 @@ class Archive:
         version: str = "",
         error: str = "",
         warnings: Iterable[str] = (),
+        source: bytes | None = None,
     ) -> None:
         with self._tx() as db:
-            _insert_log(
-                db, [LogEntry(path, status, sha256, doc_id, version, error, tuple(warnings))]
-            )
+            entry = LogEntry(path, status, sha256, doc_id, version, error, tuple(warnings), source)
+            _insert_log(db, [entry])
 
     def withdraw(self, doc_id: str, reason: str) -> None:
         with self._tx() as db:
@@ -516,6 +520,14 @@ class Archive:
             (doc_id,),
         ).fetchall()
         return [CitationLink(*tuple(r)) for r in rows]
+
+    def failed_last(self) -> list[bytes]:
+        """Files whose last line in the ingest log is a failure (and not since ingested)."""
+        rows = self.db.execute(
+            "SELECT source, status FROM ingest_log WHERE id IN (SELECT MAX(id) FROM ingest_log "
+            "WHERE source IS NOT NULL GROUP BY source) ORDER BY id"
+        ).fetchall()
+        return [bytes(r[0]) for r in rows if r[1] == "failed"]
 
     def ingest_log(self, limit: int = 100) -> list[dict[str, Any]]:
         rows = self.db.execute(

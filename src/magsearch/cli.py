@@ -7,8 +7,10 @@ a check found problems, 2 a usage error or a query that cannot be understood.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import sys
+import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -40,6 +42,7 @@ def _die(message: str, code: int) -> None:  # type: ignore[misc]
 
 
 def _bar(total: int, desc: str) -> tqdm:
+    """A progress bar on a terminal (files/s and the time left; ingest adds pages/s), else none."""
     return tqdm(
         total=total, desc=desc, unit="file", file=sys.stderr, disable=not sys.stderr.isatty()
     )
@@ -61,7 +64,7 @@ def cli(ctx: click.Context, data: Path) -> None:
 
 
 @cli.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option(
     "--kind",
     type=click.Choice([k.value for k in Kind]),
@@ -69,6 +72,11 @@ def cli(ctx: click.Context, data: Path) -> None:
 )
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per file on stdout.")
 @click.option("--if-empty", is_flag=True, help="Only when the archive holds no document yet.")
+@click.option(
+    "--retry-failed",
+    is_flag=True,
+    help="Run again the files whose last attempt failed (with any PATHS given too).",
+)
 @click.option(
     "--workers", type=click.IntRange(1, 64), help="Parallel parse workers (default: one per core)."
 )
@@ -89,8 +97,8 @@ def cli(ctx: click.Context, data: Path) -> None:
 )
 @click.pass_context
 def ingest(ctx: click.Context, paths: tuple[Path, ...], kind: str | None, as_json: bool,
-           if_empty: bool, workers: int | None, timeout: float | None, ocr: str | None,
-           language: str | None) -> None:  # fmt: skip
+           if_empty: bool, retry_failed: bool, workers: int | None, timeout: float | None,
+           ocr: str | None, language: str | None) -> None:  # fmt: skip
     """Archive and index files (PDF, HTML, plain text) and folders (recursively)."""
     settings: Settings = ctx.obj
     if ocr:
@@ -107,15 +115,26 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], kind: str | None, as_jso
             f"archive already holds {lib.archive.count_documents()} documents; nothing to do"
         )
         return
-    files = find_files(paths)
+    if not paths and not retry_failed:
+        raise click.UsageError("give PATHS to ingest, or --retry-failed")
+    retry = [Path(os.fsdecode(raw)) for raw in lib.archive.failed_last()] if retry_failed else []
+    files = list(dict.fromkeys([*retry, *find_files(paths)]))
+    if retry_failed and not files:
+        click.echo("no failed file to retry")
+        return
     counts: Counter[str] = Counter()
-    warned = 0
+    warned = pages = 0
+    started = time.monotonic()
     with _bar(len(files), "ingest") as bar:
 
         def report(res: FileResult) -> None:
-            nonlocal warned
+            nonlocal warned, pages
             counts[res.status] += 1
             warned += bool(res.warnings)
+            pages += res.pages or (res.status != "failed")
+            elapsed = time.monotonic() - started
+            if elapsed > 0:
+                bar.set_postfix_str(f"{pages / elapsed:.1f} pages/s", refresh=False)
             if res.status == "failed":
                 bar.write(f"failed: {printable(res.path)}: {printable(res.error)}", file=sys.stderr)
             if as_json:

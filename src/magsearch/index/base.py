@@ -76,8 +76,19 @@ class SearchResult:
 class IndexBackend(Protocol):
     schema_version: int
 
-    def write(self, records: list[IndexRecord], delete: list[str] = ()) -> None:  # type: ignore[assignment]
-        """Replace the given documents' records (and drop the `delete` ids) in one commit."""
+    def write(  # type: ignore[assignment]
+        self,
+        records: list[IndexRecord],
+        delete: list[str] = (),
+        *,
+        fresh: Iterable[str] = (),
+        merge: bool = True,
+    ) -> None:
+        """Replace the given documents' records (and drop the `delete` ids) in one commit; `fresh`
+        ids are not in the index yet; merge=False defers merging to merge()."""
+
+    def merge(self) -> None:
+        """Merge what batch commits without merging left (end of a bulk load)."""
 
     def bulk_load(self, records: Iterable[IndexRecord]) -> int:
         """Add many documents to an empty index at once (a rebuild); returns how many."""

@@ -186,16 +186,25 @@ class WhooshIndex:
             ) from None
 
     def write(
-        self, records: list[IndexRecord], delete: list[str] | tuple[str, ...] = (), **options: Any
+        self,
+        records: list[IndexRecord],
+        delete: list[str] | tuple[str, ...] = (),
+        *,
+        fresh: Iterable[str] = (),
+        merge: bool = True,
+        **options: Any,
     ) -> None:
-        """Replace these documents' records (and drop the `delete` ids) in one commit. `options`
-        go to Whoosh's writer (a bulk load may pass procs=2, multisegment=True)."""
+        """Replace these documents' records (and drop the `delete` ids) in one commit. `fresh`
+        ids are known not to be in the index yet (no delete needed); merge=False leaves the
+        existing segments alone (a bulk load merges once, at its end: see merge()). `options` go
+        to Whoosh's writer (a bulk load may pass procs=2, multisegment=True)."""
         w = self._writer(**options)
         try:
-            # one searcher for all the deletes (Whoosh opens one per delete_by_term otherwise)
-            with w.searcher() as current:
-                for doc_id in sorted({*delete, *(r.doc.id for r in records)}):
-                    w.delete_by_term("doc_id", doc_id, searcher=current)
+            stale = sorted({*delete, *(r.doc.id for r in records)} - set(fresh))
+            if stale:  # one searcher for all the deletes (not one per delete_by_term)
+                with w.searcher() as current:
+                    for doc_id in stale:
+                        w.delete_by_term("doc_id", doc_id, searcher=current)
             for rec in records:
                 for fields in _records(rec):
                     w.add_document(**fields)
@@ -203,10 +212,24 @@ class WhooshIndex:
             _abandon(w)
             raise
         try:
-            w.commit(merge=True, optimize=False)
+            w.commit(merge=merge, optimize=False)
         except BaseException:
             _abandon(w)
             raise
+
+    def merge(self) -> None:
+        """After a bulk load that committed batch after batch without merging: every segment but
+        the largest becomes one (a cost in proportion to what the load added, not to the index)."""
+        w = self._writer()
+        try:
+            w.commit(mergetype=_merge_all_but_largest)
+        except BaseException:
+            _abandon(w)
+            raise
+
+    def segment_count(self) -> int:
+        with self._lock:
+            return len(self._ix._segments())
 
     def bulk_load(self, records: Iterable[IndexRecord]) -> int:
         """Add many documents to an empty index in one commit, with a sub-writer per core.
@@ -549,6 +572,21 @@ class WhooshIndex:
 _QUIET = frozenset(
     "a an and as at be by for from in is it of on or that the this to was were with".split()
 )  # marked only inside a run of marks (a phrase), not each time they occur
+
+
+def _merge_all_but_largest(writer: Any, segments: list[Any]) -> list[Any]:
+    """A Whoosh merge policy: keep the largest segment, merge the others into the new one."""
+    from whoosh.reading import SegmentReader
+
+    if len(segments) < 3:
+        return segments
+    keep = max(segments, key=lambda s: s.doc_count_all())
+    for seg in segments:
+        if seg is not keep:
+            reader = SegmentReader(writer.storage, writer.schema, seg)
+            writer.add_reader(reader)
+            reader.close()
+    return [keep]
 
 
 def _abandon(w: Any) -> None:

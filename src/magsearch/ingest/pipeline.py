@@ -33,7 +33,13 @@ from .worker import run_isolated
 
 SKIP_NAMES = {"README.md", "README.txt", ".gitignore", ".gitkeep"}
 FLUSH_EVERY = 50  # files per index commit
-FLUSH_SECONDS = 1.0  # ... or sooner, so a new document is searchable within a couple of seconds
+FLUSH_SECONDS = 1.0  # ... or sooner, so that a small batch's files are reported at once
+# A bulk load (more than BULK files) commits less often and without merging segments at each commit
+# (re-merging the growing index at every commit made a long run slow down as it went); it merges
+# once, at its end. Its files are reported at each commit, and searchable as soon as reported.
+BULK = 200
+BULK_FLUSH_EVERY = 500
+BULK_FLUSH_SECONDS = 10.0
 
 
 @dataclass
@@ -283,6 +289,10 @@ class _Run:
         self.claimed: dict[tuple[str, str], str] = {}  # (source_url|ecli, value) -> waiting doc
         self.stopped = ""  # why the run stopped early (a full disk)
         self.last_flush = time.monotonic()
+        self.bulk = len(sources) > BULK
+        self.flush_every = BULK_FLUSH_EVERY if self.bulk else FLUSH_EVERY
+        self.flush_seconds = BULK_FLUSH_SECONDS if self.bulk else FLUSH_SECONDS
+        self.unmerged = 0  # commits made without merging
 
     # -- the run ---------------------------------------------------------------------------------
     def go(self) -> list[FileResult]:
@@ -296,13 +306,14 @@ class _Run:
                     self._store(i, job, analysis)
                 if self.stopped:
                     break
-                if len(self.waiting) >= FLUSH_EVERY or (
-                    time.monotonic() - self.last_flush > FLUSH_SECONDS
+                if len(self.waiting) >= self.flush_every or (
+                    time.monotonic() - self.last_flush > self.flush_seconds
                 ):
                     self._flush()
-            self._flush()
+            self._flush(last=True)
         finally:
             parsed.close()  # no worker outlives an early stop
+            self._merge()
         for i in range(len(self.sources)):  # what the run did not reach
             if i not in self.outcome:
                 self._fail(i, f"not ingested: the run stopped ({self.stopped or 'interrupted'})")
@@ -391,7 +402,17 @@ class _Run:
             self.stopped = failure.reason
         self._fail(i, failure.reason, digest)
 
-    def _flush(self) -> None:
+    def _merge(self) -> None:
+        """The end of a bulk load: merge the segments its commits left unmerged (the index is
+        complete without it; a failure here costs only speed)."""
+        if self.unmerged > 1:
+            try:
+                self.ing.backend.merge()
+            except (OSError, sqlite3.Error, MagsearchError):
+                pass
+            self.unmerged = 0
+
+    def _flush(self, *, last: bool = False) -> None:
         """Catalog what waits in one transaction, commit it to the index while that transaction
         is open, then commit the catalog with the log lines, and only then report the files."""
         self.last_flush = time.monotonic()
@@ -420,6 +441,8 @@ class _Run:
             cat.rollback()
             return
         stored = [st for st, _, _ in added]
+        fresh = {doc.id for _, doc, new in added if new}  # not in the index: nothing to delete
+        merge = not self.bulk or (last and self.unmerged == 0)
         records: dict[str, IndexRecord | None] = {}  # the last version of each document wins
         for st, doc, _ in added:
             records[doc.id] = None if doc.withdrawn else _record(doc, st.nv)
@@ -435,6 +458,8 @@ class _Run:
                     self.ing.backend.write(
                         [r for r in records.values() if r is not None],
                         delete=[d for d, r in records.items() if r is None],
+                        fresh=fresh,
+                        merge=merge,
                     )
                 except (OSError, sqlite3.Error, MagsearchError) as exc:
                     cat.rollback()
@@ -442,11 +467,10 @@ class _Run:
                     return self._lose(stored, write_failure(exc, "not indexed"))
                 try:
                     cat.acknowledge(
-                        LogEntry(
-                            r.path, r.status, r.version, r.id, r.version, "", tuple(r.warnings)
-                        )
-                        for r in results
-                    )
+                        LogEntry(r.path, r.status, r.version, r.id, r.version, "",
+                                 tuple(r.warnings), _source(self.sources[st.index]))
+                        for st, r in zip(stored, results, strict=True)
+                    )  # fmt: skip
                     cat.commit()
                 except (OSError, sqlite3.Error) as exc:
                     cat.rollback()
@@ -456,6 +480,7 @@ class _Run:
                     clear_pending(self.archive)
                     return
                 clear_pending(self.archive)
+                self.unmerged += not merge
         except (OSError, sqlite3.Error, MagsearchError) as exc:
             # the repair itself failed (the disk is full): the pending list stays, and the next
             # run (or any opening of the library) repairs the index from the catalog
@@ -492,7 +517,7 @@ class _Run:
         if i in self.outcome:
             return
         if log:
-            self._log(res, digest)
+            self._log(i, res, digest)
         self.outcome[i] = res
         self.results.append(res)
         if self.on_result:
@@ -509,7 +534,7 @@ class _Run:
         else:
             self._emit(i, self._unchanged(i, first.id, digest), digest)
 
-    def _log(self, res: FileResult, digest: str) -> None:
+    def _log(self, i: int, res: FileResult, digest: str) -> None:
         try:
             self.archive.log(
                 res.path,
@@ -519,6 +544,7 @@ class _Run:
                 version=res.version,
                 error=res.error,
                 warnings=res.warnings,
+                source=_source(self.sources[i]),
             )
         except (OSError, sqlite3.Error) as exc:
             res.warnings.append(write_failure(exc, "ingest log not written").reason)
@@ -532,6 +558,10 @@ def _record(doc: Document, nv: NewVersion) -> IndexRecord:
         passages=nv.passages,
         cited=tuple((c.anchor, c.normalized) for c in nv.citations),
     )
+
+
+def _source(src: Source) -> bytes | None:
+    return os.fsencode(src.path) if src.path is not None else None
 
 
 def _filename(src: Source) -> str:
