@@ -330,10 +330,11 @@ _SPACES = {ord(c): " " for c in "\n\r\t\f\v\u00a0"}  # one for one: offsets stay
 
 
 # A full or short case citation has a volume (digits), a reporter starting with a letter, and a page
-# (digits) -- "347 U.S. 483", "81 T.C. at 828", "2019 WL 12345", "5 F. Supp. 2d 1": eyecite runs
-# only on text where this loose pattern occurs. Measured on the labelled
+# (digits) -- "347 U.S. 483", "81 T.C. at 828", "2019 WL 12345", "5 F. Supp. 2d 1" -- or an
+# abbreviation followed by a number ("T.C. Memo. 1991-402"): eyecite runs only on text where one of
+# these loose patterns occurs. Measured on the labelled
 # set and the corpus: the same citations, and most passages skip eyecite (docs/benchmarks.md).
-_MAY_CITE_CASES = re.compile(r"\d\s+[A-Za-z].{0,60}?\d")
+_MAY_CITE_CASES = re.compile(r"\d\s+[A-Za-z].{0,60}?\d|[A-Za-z]\.\s*\d")
 
 
 def _cases(text: str, whole: bool) -> list[_Hit]:
