@@ -16,9 +16,12 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e '.[test,dev]'
 	touch $@
 
-## serve: set up, ingest the bundled archive/ collection if the index is empty, serve it
+## serve: set up, ingest the bundled archive/ collection if the index is empty, serve it, and
+## watch the ingest/ inbox beside the web server (stopped with it)
 serve: $(VENV)/.installed
 	$(BIN)/magsearch --data $(DATA) ingest --if-empty archive/
+	$(BIN)/magsearch --data $(DATA) watch ingest/ & watcher=$$!; \
+	trap 'kill $$watcher 2>/dev/null; wait $$watcher' EXIT INT TERM; \
 	$(BIN)/magsearch --data $(DATA) serve --host $(HOST) --port $(PORT)
 
 ## test: set up (packages, a headless Chromium, OCR, redis-server) and run the whole suite

@@ -401,6 +401,56 @@ def purge(ctx: click.Context, doc_id: str, yes: bool) -> None:
     click.echo(f"purged {doc_id} ({len(plan['versions'])} originals deleted)")
 
 
+@cli.command()
+@click.argument(
+    "folder", required=False, default="ingest", type=click.Path(file_okay=False, path_type=Path)
+)
+@click.option(
+    "--interval",
+    type=click.FloatRange(0.1, 3600),
+    default=1.0,
+    show_default=True,
+    help="Seconds between looks at the folder.",
+)
+@click.option(
+    "--settle",
+    type=click.FloatRange(0, 3600),
+    default=2.0,
+    show_default=True,
+    help="Seconds a file must stay unchanged before it is taken.",
+)
+@click.option("--once", is_flag=True, help="Take what is complete now, then stop.")
+@click.pass_context
+def watch(ctx: click.Context, folder: Path, interval: float, settle: float, once: bool) -> None:
+    """Watch an inbox folder (default ingest/): ingest each file once complete, then move it to
+    done/ or to failed/ beside NAME.error.txt. Stops on Ctrl-C or SIGTERM."""
+    import signal
+    import threading
+    import time
+
+    from .accounts import cli_actor
+    from .inbox import Watcher
+
+    if not folder.is_dir():
+        _die(f"{folder}: not a folder", 2)
+    lib = _lib(ctx)
+    watcher = Watcher(lib, folder, f"inbox:{cli_actor().removeprefix('cli:')}", settle,
+                      report=lambda line: click.echo(line, err=True))  # fmt: skip
+    if once:
+        watcher.ready()  # first look: note sizes
+        time.sleep(settle)
+        failed = sum(r.status == "failed" for r in watcher.once())
+        sys.exit(1 if failed else 0)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    click.echo(f"watching {folder} (Ctrl-C to stop)", err=True)
+    try:
+        watcher.run(interval, stop)
+    except MagsearchError as exc:
+        _die(str(exc), 1)
+
+
 # -- accounts, tokens and the audit log ---------------------------------------------------------
 def _accounts(ctx: click.Context) -> Any:
     from .accounts import Accounts
