@@ -288,19 +288,79 @@ def show(ctx: click.Context, doc_id: str, as_json: bool) -> None:
 
 
 @cli.command()
+@click.option("--json", "as_json", is_flag=True, help="The problems as one JSON object.")
 @click.pass_context
-def check(ctx: click.Context) -> None:
-    """Fixity of every original, and the index against the catalog. Exit 1 on any problem."""
+def check(ctx: click.Context, as_json: bool) -> None:
+    """Fixity of every original (missing, extra and corrupt files named apart), and the index
+    against the catalog. Exit 1 on any problem."""
+    from .preservation import fixity
+
     lib = _lib(ctx, sync=False)
-    problems = lib.archive.verify()
+    found = fixity(lib.archive)
     catalog = {d.id for d in lib.archive.documents()}
     indexed = lib.index.doc_ids()
-    problems += [f"{d}: in the catalog, not in the index" for d in sorted(catalog - indexed)]
-    problems += [f"{d}: in the index, not in the catalog" for d in sorted(indexed - catalog)]
-    for line in problems:
-        click.echo(printable(line), err=True)
-    click.echo(f"{len(catalog)} documents checked, {len(problems)} problems")
-    sys.exit(1 if problems else 0)
+    found["not_indexed"] = sorted(catalog - indexed)
+    found["not_cataloged"] = sorted(indexed - catalog)
+    if as_json:
+        click.echo(json.dumps(found, indent=1))
+    else:
+        for sha in found["missing"]:
+            click.echo(f"missing: {sha} (in the catalog, not on disk)", err=True)
+        for rel in found["extra"]:
+            click.echo(printable(f"extra: {rel} (in objects/, not in the catalog)"), err=True)
+        for sha in found["corrupt"]:
+            click.echo(f"corrupt: {sha} (sha256 differs)", err=True)
+        for d in found["not_indexed"]:
+            click.echo(printable(f"{d}: in the catalog, not in the index"), err=True)
+        for d in found["not_cataloged"]:
+            click.echo(printable(f"{d}: in the index, not in the catalog"), err=True)
+        problems = sum(len(v) for v in found.values())
+        click.echo(
+            f"{len(catalog)} documents checked, {problems} problems ({len(found['missing'])} "
+            f"missing, {len(found['extra'])} extra, {len(found['corrupt'])} corrupt)"
+        )
+    sys.exit(1 if any(found.values()) else 0)
+
+
+@cli.command("export")
+@click.option("--bagit", "bag", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for the BagIt bag (new or empty).")  # fmt: skip
+@click.pass_context
+def export_(ctx: click.Context, bag: Path) -> None:
+    """Write the whole archive as a BagIt bag: originals, catalog, edit history, audit log,
+    checksums (validate it with `bagit.py --validate DIR`)."""
+    from .accounts import Accounts, cli_actor
+    from .preservation import PreservationError, export_bag
+
+    lib = _lib(ctx, sync=False)
+    with _bar(lib.archive.count_documents(), "export") as bar:
+        try:
+            counts = export_bag(lib, bag, bar.update)
+        except PreservationError as exc:
+            _die(str(exc), 2)
+    Accounts(lib.archive).audit(cli_actor(), "export", str(bag), **counts)
+    click.echo(
+        f"exported {counts.get('documents', 0)} documents, {counts['originals']} originals to {bag}"
+    )
+
+
+@cli.command("import")
+@click.argument("bag", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.pass_context
+def import_(ctx: click.Context, bag: Path) -> None:
+    """Restore a bag written by `magsearch export --bagit` into an empty data directory (the bag is
+    validated first; the index is rebuilt)."""
+    from .accounts import Accounts, cli_actor
+    from .preservation import PreservationError, import_bag
+
+    lib = _lib(ctx, sync=False)
+    try:
+        with _bar(0, "import") as bar:
+            counts = import_bag(bag, lib, bar.update)
+    except PreservationError as exc:
+        _die(str(exc), 1)
+    Accounts(lib.archive).audit(cli_actor(), "import", str(bag), **counts)
+    click.echo(f"imported {counts.get('documents', 0)} documents, {counts['originals']} originals")
 
 
 @cli.command("log")
