@@ -73,7 +73,8 @@ def test_complete_files_are_taken_and_moved(tmp_path: Path) -> None:
         good2.write_text(note("a quokka, revised"))
         w.ready(now=200.0)
         results = w.ingest(w.ready(now=202.0))
-        assert [r.status for r in results] == ["ingested"]
+        # from the same place: a new version of the same document, not a second document
+        assert [(r.status, r.id) for r in results] == [("new-version", hits[0]["id"])]
         assert (inbox / "done" / "good-2.html").exists() and (inbox / "done" / "good.html").exists()
         log = Accounts(lib.archive).audit_log(10, action="ingest")
         assert {r["actor"] for r in log} == {"inbox:test"} and len(log) == 4

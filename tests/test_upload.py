@@ -120,6 +120,10 @@ def test_201_once_stored_and_searchable(app: Flask, site: Site, spec: dict) -> N
     again = post(client, site.other, "copy.html", html_doc("x", "wombat"))
     assert again.status_code == 201 and again.json["status"] == "unchanged"
     assert again.json["id"] == body["id"]
+    # the same file, edited, uploaded again by the same account: a new version of its document
+    edited = post(client, site.archivist, "wombat.html", html_doc("x", "wombat, edited"))
+    assert edited.status_code == 201, edited.json
+    assert (edited.json["status"], edited.json["id"]) == ("new-version", body["id"])
     with app.app_context():
         from magsearch.web.auth import accounts
 

@@ -36,7 +36,7 @@ from .archive import now_iso, sha256_bytes
 from .errors import IngestError, MagsearchError, NotFound
 from .ingest import sidecar
 from .ingest.detect import detect
-from .ingest.pipeline import FileResult, Ingester
+from .ingest.pipeline import FileResult, Ingester, Source
 from .library import Library
 
 MAX_FILES = 50  # per upload
@@ -308,7 +308,15 @@ def run(lib: Library, job_id: str, after: Callable[[list[FileResult]], None] | N
     try:
         with ingest_lock(lib.settings.data_dir):
             ingester = Ingester(lib.archive, lib.index, lib.settings, kind=job["kind"])
-            ingester.run([Path(p) for p in by_path], record)
+            account = job["actor"].split(" ")[0]
+            names = {p: f["name"] for p, f in by_path.items()}
+            sources = [
+                # the place an upload comes from: the account and the file's name, so the same
+                # file uploaded again, edited, is a new version of its document
+                Source(name=p, path=Path(p), origin=f"{job['source']}:{account}/{names[p]}")
+                for p in by_path
+            ]
+            ingester.run_sources(sources, record)
     except MagsearchError as exc:
         for path in set(by_path) - {r.path for r in results}:
             record(FileResult(path, "failed", error=str(exc)))

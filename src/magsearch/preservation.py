@@ -14,6 +14,7 @@ so the same documents give the same search results.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import sqlite3
@@ -68,7 +69,9 @@ def export_bag(
             n = 0
             with (catalog / f"{table}.jsonl").open("w", encoding="utf-8") as fh:
                 for row in db.execute(f"SELECT * FROM {table} ORDER BY rowid"):
-                    fh.write(json.dumps(dict(row), ensure_ascii=False, sort_keys=True) + "\n")
+                    fh.write(
+                        json.dumps(_plain(dict(row)), ensure_ascii=False, sort_keys=True) + "\n"
+                    )
                     n += 1
             counts[table] = n
         shas = [r[0] for r in db.execute("SELECT sha256 FROM versions ORDER BY sha256")]
@@ -135,7 +138,7 @@ def import_bag(
             marks = ",".join("?" * len(cols))
             db.executemany(
                 f"INSERT INTO {table} ({','.join(cols)}) VALUES ({marks})",
-                [tuple(r.get(c) for c in cols) for r in rows],
+                [tuple(_value(r.get(c)) for c in cols) for r in rows],
             )
             counts[table] = len(rows)
     rebuild(lib.archive, lib.index)
@@ -148,6 +151,20 @@ def _rows(payload: Path, table: str) -> list[dict[str, Any]]:
         return []
     with path.open(encoding="utf-8") as fh:
         return [json.loads(line) for line in fh if line.strip()]
+
+
+def _plain(row: dict[str, Any]) -> dict[str, Any]:
+    """A catalog row as JSON: a BLOB (a file name that is not UTF-8, say) as {"base64": …}."""
+    return {
+        k: {"base64": base64.b64encode(v).decode("ascii")} if isinstance(v, bytes) else v
+        for k, v in row.items()
+    }
+
+
+def _value(v: Any) -> Any:
+    if isinstance(v, dict) and set(v) == {"base64"}:
+        return base64.b64decode(v["base64"])
+    return v
 
 
 def _first_line(exc: Exception) -> str:
