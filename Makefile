@@ -48,7 +48,7 @@ ocr:
 	      || echo "could not install OCR (ocrmypdf, tesseract): scanned pages stay 'OCR needed', OCR tests will be skipped" >&2; \
 	  else echo "OCR (ocrmypdf, tesseract) not installed and not root: scanned pages stay 'OCR needed', OCR tests will be skipped" >&2; fi; }
 
-## redis: Debian's redis-server for the rate-limit tests (each test starts its own on a free port)
+## redis: Debian's redis-server for the rate-limit and job-queue tests (each starts its own on a free port)
 redis:
 	@command -v redis-server >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \

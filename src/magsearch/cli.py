@@ -182,6 +182,25 @@ def _replace(settings: Settings, **changes: Any) -> Settings:
 
 
 @cli.command()
+@click.option(
+    "--broker",
+    envvar="MAGSEARCH_BROKER_URL",
+    required=True,
+    metavar="URL",
+    help="The job queue's Redis, redis://HOST:PORT/N (default: MAGSEARCH_BROKER_URL).",
+)
+@click.option("--name", default="", help="This worker's name in the queue (default: host-pid).")
+def worker(broker: str, name: str) -> None:
+    """Parse and OCR files for `magsearch ingest` runs that use the same broker, one job at a time,
+    until stopped (run as many as there are cores, on any machine that reaches the broker)."""
+    from .ingest.queue import run_worker
+
+    if not broker.startswith(("redis://", "rediss://")):
+        _die(f"broker must be a redis:// URL (got {broker[:40]!r})", 2)
+    run_worker(broker, name=name)
+
+
+@cli.command()
 @click.argument("query", nargs=-1, required=True)
 @click.option("--json", "as_json", is_flag=True, help="The search service's JSON response.")
 @click.option("--limit", type=click.IntRange(1, 100), default=10, show_default=True)

@@ -50,6 +50,9 @@ class Settings:
         default_factory=lambda: _env_float("MAGSEARCH_OCR_PAGE_SECONDS", 60.0)
     )
     ocr_memory_mb: int = field(default_factory=lambda: _env_int("MAGSEARCH_OCR_MEMORY_MB", 2048))
+    # the job queue: with a broker, parsing and OCR run on `magsearch worker` processes
+    broker_url: str = field(default_factory=lambda: os.environ.get("MAGSEARCH_BROKER_URL", ""))
+    queue_window: int = field(default_factory=lambda: _env_int("MAGSEARCH_QUEUE_WINDOW", 32))
     # index
     index_lock_timeout: float = field(
         default_factory=lambda: _env_float("MAGSEARCH_INDEX_LOCK_TIMEOUT", 30.0)

@@ -29,7 +29,7 @@ from ..index.sync import clear_pending, exclusive, index_documents, mark_pending
 from ..models import Document
 from . import sidecar
 from .analyse import Analysis, Job, analyse, warm_up
-from .worker import run_isolated
+from .worker import run_jobs
 
 SKIP_NAMES = {"README.md", "README.txt", ".gitignore", ".gitkeep"}
 FLUSH_EVERY = 50  # files per index commit
@@ -208,12 +208,14 @@ class Ingester:
     def parse(self, jobs: Iterable[Job]) -> Iterator[tuple[Job, Analysis | None, str]]:
         """The one seam between the writer and the parsers: (job, analysis, error) per job, in
         the order they finish."""
-        for outcome in run_isolated(
+        for outcome in run_jobs(
             analyse,
             jobs,
             workers=self.settings.workers,
             timeout=self.settings.parse_timeout,
             memory_mb=self.settings.parse_memory_mb,
+            broker_url=self.settings.broker_url,
+            window=self.settings.queue_window,
         ):
             yield outcome.job, outcome.value, outcome.error
 

@@ -195,6 +195,34 @@ def run_isolated(
             _kill(r.proc)
 
 
+def run_jobs(
+    fn: Callable[[Any], Any],
+    jobs: Iterable[J],
+    *,
+    workers: int = 2,
+    timeout: float = 60.0,
+    memory_mb: int = 1024,
+    broker_url: str = "",
+    window: int = 32,
+) -> Iterator[Outcome[J]]:
+    """Parse jobs in forked children here (`run_isolated`) or, with a broker URL, as jobs on the
+    queue that `magsearch worker` processes take (`queue.run_queued`, for `analyse` jobs only);
+    the same outcomes either way."""
+    if not broker_url:
+        return run_isolated(fn, jobs, workers=workers, timeout=timeout, memory_mb=memory_mb)
+    if f"{fn.__module__}.{fn.__qualname__}" != "magsearch.ingest.analyse.analyse":
+        raise ValueError(f"only analyse jobs go on the queue, not {fn.__qualname__}")
+    from .queue import run_queued
+
+    return run_queued(  # type: ignore[return-value]
+        jobs,  # type: ignore[arg-type]
+        broker_url=broker_url,
+        timeout=timeout,
+        memory_mb=memory_mb,
+        window=window,
+    )
+
+
 def _receive(conn: Connection, running: dict[Connection, _Running[J]]) -> Outcome[J] | None:
     """One message from a child: a request for more time (None), or its outcome."""
     r = running[conn]
