@@ -74,3 +74,24 @@ def test_the_eyecite_gate_keeps_every_case_citation() -> None:
         found = [c.normalized for c in citations.find_citations(text)]
         assert wanted in found, (text, found)
     assert citations._MAY_CITE_CASES.search("1. The court held that the applicant") is None
+
+
+def test_small_files_parsed_together_still_fail_alone_with_their_own_reason(tmp_path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for n in range(5):
+        (folder / f"g{n}.txt").write_text(f"Good note {n} on asset freezes, groupword{n}.\n")
+    (folder / "g2-bad.pdf").write_bytes(b"%PDF-1.7\n" + b"\x00garbage" * 50)
+    lib = open_library(make_settings(tmp_path / "data", workers=2))
+    try:
+        ing = Ingester(lib.archive, lib.index, lib.settings)
+        together = {Path(r.path).name: r for r in ing.run(find_files([folder]))}
+        assert sorted(r.status for r in together.values()) == ["failed"] + ["ingested"] * 5
+        alone_dir = tmp_path / "alone"
+        alone_dir.mkdir()
+        (alone_dir / "x.pdf").write_bytes((folder / "g2-bad.pdf").read_bytes() + b" ")
+        [alone] = ing.run([alone_dir / "x.pdf"])
+        assert together["g2-bad.pdf"].error == alone.error and alone.error
+        assert lib.search.search("groupword4")["total"] == 1
+    finally:
+        lib.close()

@@ -72,6 +72,21 @@ def analyse(job: Job) -> Analysis:
     )
 
 
+def analyse_group(jobs: list[Job]) -> list[Analysis | None]:
+    """analyse() for several small files in one worker (one fork for them all). A file whose
+    analysis raises gets None: the pipeline parses it again alone, so that its failure reads as it
+    would have alone. A group of one is analyse() itself."""
+    if len(jobs) == 1:
+        return [analyse(jobs[0])]
+    out: list[Analysis | None] = []
+    for job in jobs:
+        try:
+            out.append(analyse(job))
+        except Exception:  # noqa: BLE001 - parsed again alone, where the worker names the reason
+            out.append(None)
+    return out
+
+
 def warm_up() -> None:
     """Import the parsers and build eyecite's tables once in the parent: forked workers inherit them
     (without this every file pays ~1 s of set-up)."""

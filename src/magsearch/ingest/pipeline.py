@@ -28,8 +28,8 @@ from ..index.base import IndexBackend, IndexRecord
 from ..index.sync import clear_pending, exclusive, index_documents, mark_pending, sync_pending
 from ..models import Document
 from . import sidecar
-from .analyse import Analysis, Job, analyse, warm_up
-from .worker import run_jobs
+from .analyse import Analysis, Job, analyse, analyse_group, warm_up
+from .worker import run_isolated, run_jobs
 
 SKIP_NAMES = {"README.md", "README.txt", ".gitignore", ".gitkeep"}
 FLUSH_EVERY = 50  # files per index commit
@@ -38,6 +38,8 @@ FLUSH_SECONDS = 1.0  # ... or sooner, so that a small batch's files are reported
 # (re-merging the growing index at every commit made a long run slow down as it went); it merges
 # once, at its end. Its files are reported at each commit, and searchable as soon as reported.
 BULK = 200
+GROUP_BYTES = 64 * 1024  # files up to this size are parsed GROUP_FILES to a worker
+GROUP_FILES = 8
 BULK_FLUSH_EVERY = 500
 BULK_FLUSH_SECONDS = 10.0
 
@@ -207,16 +209,40 @@ class Ingester:
 
     def parse(self, jobs: Iterable[Job]) -> Iterator[tuple[Job, Analysis | None, str]]:
         """The one seam between the writer and the parsers: (job, analysis, error) per job, in
-        the order they finish."""
-        for outcome in run_jobs(
-            analyse,
-            jobs,
-            workers=self.settings.workers,
-            timeout=self.settings.parse_timeout,
-            memory_mb=self.settings.parse_memory_mb,
-            broker_url=self.settings.broker_url,
-            window=self.settings.queue_window,
-        ):
+        the order they finish. With a broker, every file is a job on the queue. In-process, small
+        files go to the isolated workers several at a time (a fork costs more than parsing 10 kB of
+        HTML); a file of a group that fails or raises, or of a group that times out or is killed,
+        is parsed again alone, so every failure is its own."""
+        limits = {
+            "workers": self.settings.workers,
+            "timeout": self.settings.parse_timeout,
+            "memory_mb": self.settings.parse_memory_mb,
+        }
+        if self.settings.broker_url:
+            for outcome in run_jobs(
+                analyse,
+                jobs,
+                broker_url=self.settings.broker_url,
+                window=self.settings.queue_window,
+                **limits,  # type: ignore[arg-type]
+            ):
+                yield outcome.job, outcome.value, outcome.error
+            return
+        alone: list[Job] = []
+        for group_outcome in run_isolated(analyse_group, _groups(jobs), **limits):  # type: ignore[arg-type]
+            group: list[Job] = group_outcome.job
+            if group_outcome.error:
+                if len(group) == 1:
+                    yield group[0], None, group_outcome.error
+                else:
+                    alone.extend(group)
+                continue
+            for job, analysis in zip(group, group_outcome.value, strict=True):
+                if analysis is None:
+                    alone.append(job)
+                else:
+                    yield job, analysis, ""
+        for outcome in run_isolated(analyse, alone, **limits):  # type: ignore[arg-type]
             yield outcome.job, outcome.value, outcome.error
 
     def read(self, src: Source) -> tuple[bytes, dict[str, Any]]:
@@ -550,6 +576,22 @@ class _Run:
             )
         except (OSError, sqlite3.Error) as exc:
             res.warnings.append(write_failure(exc, "ingest log not written").reason)
+
+
+def _groups(jobs: Iterable[Job]) -> Iterator[list[Job]]:
+    """Jobs in groups for the workers: files up to GROUP_BYTES several at a time, larger ones
+    alone."""
+    group: list[Job] = []
+    for job in jobs:
+        if len(job.data) > GROUP_BYTES:
+            yield [job]
+            continue
+        group.append(job)
+        if len(group) >= GROUP_FILES:
+            yield group
+            group = []
+    if group:
+        yield group
 
 
 def _record(doc: Document, nv: NewVersion) -> IndexRecord:
