@@ -464,9 +464,10 @@ class Archive:
         ).fetchone()
         return row[0] if row else None
 
-    def passages(self, version: str) -> list[Passage]:
+    def passages(self, version: str, limit: int = -1) -> list[Passage]:
+        """A version's passages in order (the first `limit` of them when limit >= 0)."""
         rows = self.db.execute(
-            "SELECT * FROM passages WHERE version=? ORDER BY seq", (version,)
+            "SELECT * FROM passages WHERE version=? ORDER BY seq LIMIT ?", (version, limit)
         ).fetchall()
         return [_passage(r) for r in rows]
 

@@ -13,6 +13,7 @@ and "interpreted" shows the reading.
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 
 from .archive import Archive
@@ -30,6 +31,7 @@ MAX_PER_PAGE = 100
 MAX_PAGE = 1000
 MAX_FILTER_VALUES = 50
 MORE_LIKE_CHARS = 60_000  # of a document's text, read for its key terms
+MORE_LIKE_PASSAGES = 64  # read at most this many passages for them (each is at most 20,000 chars)
 
 
 class SearchService:
@@ -65,15 +67,19 @@ class SearchService:
             loose=not parsed.explicit_and,
             hidden=self.hidden(include_restricted=include_restricted),
         )
+        deadline = time.monotonic() + request.time_limit
         result = self.backend.search(request)
-        hits = [h for h in (self._hit(h, result.terms, request.hidden) for h in result.hits) if h]
+        cut = Deadline(deadline)
+        hits = [
+            h for h in (self._hit(h, result.terms, request.hidden, cut) for h in result.hits) if h
+        ]
         return {
             "query": q,
             "interpreted": result.interpreted,
             "total": result.total,
             "page": request.page,
             "per_page": request.per_page,
-            "partial": result.partial,
+            "partial": result.partial or cut.passed,
             "suggestion": result.suggestion,
             "notes": list(dict.fromkeys([*parsed.notes, *result.notes])),
             "facets": result.facets,
@@ -92,15 +98,16 @@ class SearchService:
         hidden = self.hidden(include_restricted=include_restricted)
         limit = _bounded("limit", limit, 1, MAX_PER_PAGE)
         text, size = [doc.title], len(doc.title)
-        for p in self.archive.passages(doc.current_version):
+        for p in self.archive.passages(doc.current_version, limit=MORE_LIKE_PASSAGES):
             if size > MORE_LIKE_CHARS:
                 break
             text.append(p.text)
             size += len(p.text)
+        cut = Deadline(time.monotonic() + self.settings.search_time_limit)
         result = self.backend.more_like(
             doc_id, "\n\n".join(text), limit, self.settings.search_time_limit, hidden
         )
-        return [h for h in (self._hit(h, result.terms, hidden) for h in result.hits) if h]
+        return [h for h in (self._hit(h, result.terms, hidden, cut) for h in result.hits) if h]
 
     def hidden(self, *, include_restricted: bool) -> frozenset[str]:
         """The documents a reader must not find (the one filter of every read of the index):
@@ -147,7 +154,7 @@ class SearchService:
 
     # -- the hits ------------------------------------------------------------------------------
     def _hit(
-        self, hit: DocHit, terms: tuple[str, ...], hidden: frozenset[str]
+        self, hit: DocHit, terms: tuple[str, ...], hidden: frozenset[str], cut: Deadline
     ) -> dict[str, Any] | None:
         doc = self.archive.find_document(hit.doc_id)
         if doc is None or doc.withdrawn or doc.id in hidden:  # the index is behind the catalog
@@ -155,8 +162,8 @@ class SearchService:
         found = self.archive.passages_by_anchor(hit.version, [p.anchor for p in hit.passages])
         chosen = [found[p.anchor] for p in hit.passages if p.anchor in found]
         if not chosen:
-            chosen = self.archive.passages(hit.version)[:1]
-        passages = [self._passage(p, terms) for p in chosen]
+            chosen = self.archive.passages(hit.version, limit=1)
+        passages = [self._passage(p, terms, cut) for p in chosen]
         return {
             "id": doc.id,
             "version": hit.version,
@@ -173,15 +180,29 @@ class SearchService:
             "passages": passages,
         }
 
-    def _passage(self, p: Passage, terms: tuple[str, ...]) -> dict[str, Any]:
+    def _passage(self, p: Passage, terms: tuple[str, ...], cut: Deadline) -> dict[str, Any]:
+        # past the search's deadline, the passage's opening words instead of marked fragments
         return {
             "anchor": p.anchor,
             "page": p.page,
             "label": p.label,
             "heading": p.heading,
             "ocr": p.ocr,
-            "snippet": self.backend.highlight(p.text, terms),
+            "snippet": self.backend.highlight(p.text, () if cut.expired() else terms),
         }
+
+
+class Deadline:
+    """The search's time limit, shared by the snippets of its hits: once it has passed, snippets
+    are the passages' opening words (cheap) and the response says `partial`."""
+
+    def __init__(self, at: float) -> None:
+        self.at = at
+        self.passed = False
+
+    def expired(self) -> bool:
+        self.passed = self.passed or time.monotonic() > self.at
+        return self.passed
 
 
 def _bounded(name: str, value: Any, low: int, high: int) -> int:

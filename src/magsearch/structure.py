@@ -14,6 +14,10 @@ Pure, no I/O.  ``segment(blocks, kind)``, ``guess_kind(blocks)`` (evidence: ``ki
 * a structural anchor seen again gets a letter suffix in document order (``sec-2``, ``sec-2-b``,
   ``sec-2-c``...): stable as long as the earlier occurrences stay.
 * PDFs without numbered structure: one passage per page, ``page-12`` "p. 12".
+* a passage longer than MAX_PASSAGE_CHARS (20,000) is cut into pieces at paragraph, line, sentence
+  or word breaks: the first keeps the anchor, the next are ``-part2``, ``-part3``... (``para-41``,
+  ``para-41-part2``), all with the passage's label and pages, so search, snippets and pages handle
+  bounded pieces and a permalink to the passage still lands on its start.
 * anything else: ``p-`` + 8 hex of the sha1 of the whitespace-normalised lower-cased text of the
   paragraph (of its main block when short blocks were merged in); repeats get ``-2``, ``-3``.
   Label "¶ n" with n its ordinal among all passages (seq + 1).
@@ -48,6 +52,7 @@ MAX_JUMP = 10  # largest gap between consecutive paragraph/section numbers
 MAX_CHARS_PER_PARA = 2500  # a numbered ruling has a numbered paragraph per this much text...
 MIN_PARA_CHARS = 120  # ...and its numbered paragraphs are (median) at least this long
 EDGE_LINES = 3  # lines at the top and bottom of a page that may be furniture
+MAX_PASSAGE_CHARS = 20_000  # a longer passage is cut into pieces: para-41, para-41-part2, ...
 RankFn = Callable[[Block], int]
 
 _RE_MD_HEADING = re.compile(r"^(#{1,6})\s+(.*)$", re.S)
@@ -365,11 +370,35 @@ def _finalise(drafts: list[_Draft]) -> list[Passage]:
                 break
             letters = chr(96 + n) if n <= 26 else f"z{n}"  # -b ... -z, -z27 ...
             anchor = f"{base}-{letters}" if base else f"p-{_digest(d.key or text)}-{n}"
-        used.add(anchor)
-        seq = len(out)
         first, last = (min(d.pages), max(d.pages)) if d.pages else (None, None)
-        out.append(Passage(seq, anchor, d.label or f"¶ {seq + 1}", text, first, last, d.heading))
+        for k, piece in enumerate(_pieces(text, MAX_PASSAGE_CHARS), start=1):
+            name = anchor if k == 1 else f"{anchor}-part{k}"
+            used.add(name)
+            seq = len(out)
+            out.append(Passage(seq, name, d.label or f"¶ {seq + 1}", piece, first, last, d.heading))
     return out
+
+
+def _pieces(text: str, limit: int) -> list[str]:
+    """`text` in pieces of at most `limit` characters, cut at the last paragraph break, else line
+    break, else sentence end, else space in the second half of each piece (else mid-word)."""
+    if len(text) <= limit:
+        return [text]
+    out: list[str] = []
+    start = 0
+    while len(text) - start > limit:
+        end = start + limit
+        cut = -1
+        for sep in ("\n\n", "\n", ". ", " "):
+            at = text.rfind(sep, start + limit // 2, end)
+            if at >= 0:
+                cut = at + len(sep)
+                break
+        cut = cut if cut > start else end
+        out.append(text[start:cut].strip())
+        start = cut
+    out.append(text[start:].strip())
+    return [p for p in out if p]
 
 
 def _best_chain(cands: list[tuple[int, float]]) -> set[int]:

@@ -58,6 +58,32 @@ def _link(link: CitationLink, *, outgoing: bool) -> dict[str, Any]:
 
 
 # -- helpers for the web pages and feeds -----------------------------------------------------------
+PART_CHARS = 500_000  # a document page shows about this much text; a longer text is in parts
+
+
+def text_parts(lengths: list[int], budget: int = PART_CHARS) -> list[tuple[int, int]]:
+    """The passages' (start, end) index ranges of each part of a document page: whole passages,
+    a new part once a part holds `budget` characters. At least one part, even with no passages."""
+    parts: list[tuple[int, int]] = []
+    start, size = 0, 0
+    for i, n in enumerate(lengths):
+        if size and size + n > budget:
+            parts.append((start, i))
+            start, size = i, 0
+        size += n
+    parts.append((start, len(lengths)))
+    return parts
+
+
+def anchor_part(archive: Archive, version: str, anchor: str) -> int:
+    """The part (1, 2, ...) of a version's page that shows this passage."""
+    passages = archive.passages(version)
+    for n, (a, b) in enumerate(text_parts([len(p.text) for p in passages]), start=1):
+        if any(p.anchor == anchor for p in passages[a:b]):
+            return n
+    return 1
+
+
 def available_document(
     archive: Archive, doc_id: str, *, include_restricted: bool = False
 ) -> Document:

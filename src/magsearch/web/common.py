@@ -15,7 +15,7 @@ from flask import current_app, request, url_for
 from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 
-from magsearch import cite
+from magsearch import cite, views
 from magsearch.accounts import Accounts
 from magsearch.config import Settings
 from magsearch.errors import NotFound, QueryError
@@ -218,10 +218,27 @@ def document_context(
     *,
     pinned: str | None,
     include_restricted: bool = False,
+    part: int = 1,
 ) -> dict[str, Any]:
-    """What the document template needs, from `views.document_view` and the archive."""
+    """What the document template needs, from `views.document_view` and the archive. A long text
+    is shown in parts (`?part=2`) of about views.PART_CHARS characters, so a page stays bounded."""
     shown = lib.archive.get_version(view["version"])
     versions = {v["sha256"]: v for v in view["versions"]}
+    passages = view["passages"]
+    parts = views.text_parts([len(p["text"]) for p in passages])
+    if not 1 <= part <= len(parts):
+        raise NotFound(f"document {doc.id!r} has no part {part} (it has {len(parts)})")
+    page_of = {p["anchor"]: n for n, (a, b) in enumerate(parts, 1) for p in passages[a:b]}
+    here = doc_url(doc.id, pinned)
+
+    def part_url(n: int) -> str:
+        return here if n == 1 else f"{here}?part={n}"
+
+    def anchor_href(anchor: str) -> str:
+        n = page_of.get(anchor, part)
+        return f"#{anchor}" if n == part else f"{part_url(n)}#{anchor}"
+
+    first, end = parts[part - 1]
     return {
         "doc": doc,
         "view": view,
@@ -234,6 +251,11 @@ def document_context(
         "similar": similar(lib, doc, include_restricted=include_restricted),
         "formats": cite.FORMATS,
         "canonical": doc_url(doc.id, external=True),
+        "passages": passages[first:end],
+        "part": part,
+        "parts": len(parts),
+        "part_url": part_url,
+        "anchor_href": anchor_href,
     }
 
 

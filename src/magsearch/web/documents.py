@@ -9,7 +9,7 @@ from typing import Any
 from flask import Blueprint, redirect, render_template, request, send_file
 
 from magsearch import cite, curation, views
-from magsearch.errors import QueryError
+from magsearch.errors import NotFound, QueryError
 from magsearch.models import Document, Version
 
 from .auth import sees_restricted
@@ -43,21 +43,29 @@ def _page(doc_id: str, version: str | None) -> str:
     see = sees_restricted()
     doc = views.available_document(lib.archive, doc_id, include_restricted=see)
     view = views.document_view(lib.archive, doc_id, version, include_restricted=see)
-    context = document_context(lib, doc, view, pinned=version, include_restricted=see)
+    part = request.args.get("part", "1")
+    if not part.isdigit() or len(part) > 6:
+        raise NotFound(f"no part {part[:20]!r} of document {doc_id!r}")
+    context = document_context(
+        lib, doc, view, pinned=version, include_restricted=see, part=int(part)
+    )
     context["history"] = curation.history(lib, doc_id) if see else []
     return render_template("document.html", **context)
 
 
 @bp.get("/d/<doc_id>/anchor/<anchor>")
 def anchor(doc_id: str, anchor: str) -> Any:
-    """Where a permalink's anchor is now: the current version, else the newest version with it."""
+    """Where a permalink's anchor is now: the current version, else the newest version with it
+    (and the part of a long text's page that shows it)."""
+    lib = library()
     target = views.anchor_target(
-        library().archive,
-        valid_id(doc_id),
-        valid_anchor(anchor),
-        include_restricted=sees_restricted(),
+        lib.archive, valid_id(doc_id), valid_anchor(anchor), include_restricted=sees_restricted()
     )
-    return redirect(doc_url(doc_id, target, anchor), 302)
+    url = doc_url(doc_id, target)
+    part = views.anchor_part(
+        lib.archive, target or lib.archive.get_document(doc_id).current_version, anchor
+    )
+    return redirect(f"{url}{'?part=' + str(part) if part > 1 else ''}#{anchor}", 302)
 
 
 @bp.get("/d/<doc_id>/original")
