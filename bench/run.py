@@ -21,6 +21,7 @@ def main() -> int:
         ["ocr_bench.py", *(["--pages", "1"] if quick else [])],
         ["queue_bench.py", *(["--docs", "50"] if quick else [])],
         ["fidelity.py"],
+        ["serve_bench.py", *(["--files", "3", "--seconds", "5"] if quick else [])],
     ]
     code = 0
     for script, *args in steps:
