@@ -4,8 +4,10 @@ and sign-in, in one process and shared by gunicorn workers through a real redis-
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -153,3 +155,31 @@ def test_gunicorn_workers_share_the_limit_through_redis(
     codes = Counter(code for code, _ in answers)
     assert codes == {200: 10, 429: 20}, codes  # each worker alone would have let 20 through
     assert all(retry.isdigit() for code, retry in answers if code == 429)
+
+
+def test_magsearch_serve_writes_links_with_its_own_address(sample: Sample, tmp_path: Path) -> None:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k != "MAGSEARCH_PUBLIC_URL"}
+    magsearch = Path(sys.executable).with_name("magsearch")
+    args = [str(magsearch), "--data", str(sample.data_dir), "serve", "--port", str(port)]
+    with (tmp_path / "serve.log").open("wb") as log:
+        proc = subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                req = urllib.request.Request(
+                    f"http://127.0.0.1:{port}/d/{RULING_ID}", headers={"Host": "evil.example"}
+                )
+                with urllib.request.urlopen(req, timeout=5) as r:
+                    page = r.read().decode()
+                break
+            except OSError:
+                assert proc.poll() is None and time.monotonic() < deadline, (
+                    tmp_path / "serve.log"
+                ).read_text()
+                time.sleep(0.2)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    assert f'<link rel="canonical" href="http://127.0.0.1:{port}/d/{RULING_ID}">' in page
