@@ -197,19 +197,22 @@ FRENCH = [
 
 def test_the_language_is_detected_and_scanned_pages_only_are_read(tmp_path: Path) -> None:
     images = scanned(text_pdf([FRENCH]), tmp_path / "scan")
-    data = mixed_pdf([["Page one is typed: Global Magnitsky sanctions."], images[0],
-                      ["Page three is typed as well."]])  # fmt: skip
     folder = tmp_path / "in"
     folder.mkdir()
-    (folder / "mixed.pdf").write_bytes(data)
-    res = results(run(tmp_path / "data", "ingest", "--json", str(folder)))["mixed.pdf"]
-    assert res["warnings"] == [
-        "OCR (fra+eng) on page 2"
-    ]  # read in English, found French, read again
+    # a scan alone: nothing says its language, so it is read in English, found French, read again
+    (folder / "scan.pdf").write_bytes(mixed_pdf([images[0]]))
+    # a scan between typed pages: the language of the typed pages is the document's
+    typed = ["Page dactylographiée : les sanctions Magnitski de l'Union européenne et du Conseil."]
+    end = ["Fin de la décision du Conseil."]
+    (folder / "mixed.pdf").write_bytes(mixed_pdf([typed, images[0], end]))
+    res = results(run(tmp_path / "data", "ingest", "--json", str(folder)))
+    assert res["scan.pdf"]["warnings"] == ["OCR (fra+eng) on page 1"]
+    assert res["mixed.pdf"]["warnings"] == ["OCR (fra) on page 2"]
     found = search(tmp_path / "data", '"mesures restrictives"')
-    assert anchors(found, res["id"]) == [("page-2", True)]
-    found = search(tmp_path / "data", '"Global Magnitsky sanctions"')
-    assert anchors(found, res["id"]) == [("page-1", False)]
+    assert anchors(found, res["mixed.pdf"]["id"]) == [("page-2", True)]
+    assert anchors(found, res["scan.pdf"]["id"]) == [("page-1", True)]
+    found = search(tmp_path / "data", '"sanctions Magnitski"')
+    assert anchors(found, res["mixed.pdf"]["id"]) == [("page-1", False)]
 
 
 def test_the_sidecar_language_wins(tmp_path: Path) -> None:
@@ -226,6 +229,7 @@ def test_the_sidecar_language_wins(tmp_path: Path) -> None:
 
 def test_language_codes_and_the_sidecar_text() -> None:
     assert tesseract_languages("fr") == "fra"
+    assert tesseract_languages("German") == tesseract_languages("de-AT") == "deu"
     assert tesseract_languages("rus+eng") == "rus+eng"
     assert tesseract_languages("xx") == ""
     text = "[OCR skipped on page(s) 1-2]\fthird\n\f[OCR skipped on page(s) 4]\ffifth\n"

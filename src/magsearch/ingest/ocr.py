@@ -79,21 +79,23 @@ def installed_languages() -> frozenset[str]:
 
 
 def tesseract_languages(language: str) -> str:
-    """'fr' -> 'fra'; 'fra+eng' and 'rus' stay; '' when none of it is installed."""
+    """'fr', 'fr-CA', 'French' -> 'fra'; 'fra+eng' and 'rus' stay; '' when none is installed."""
+    from ..language import normalize
+
     have = installed_languages()
     out = []
     for part in re.split(r"[+,\s]+", language.strip().lower()):
-        code = TESSERACT.get(part.split("-")[0], part)
+        code = TESSERACT.get(normalize(part) or part, part)
         if code in have and code not in out:
             out.append(code)
     return "+".join(out)
 
 
 def detect_language(text: str) -> str:
-    """The two-letter language of a text, or '' (one function, so a better detector can replace it)."""
-    from ..legalmeta import guess_language
+    """The two-letter language of a text, or '' (the archive's own detector, `language.detect`)."""
+    from ..language import detect
 
-    return guess_language([Passage(seq=1, anchor="", label="", text=text)])
+    return detect(text) or ""
 
 
 class OcrFailed(Exception):
