@@ -83,7 +83,9 @@ def catalog(data: Path) -> tuple[dict[str, str], list[str]]:
     return dict(rows), [r[0] for r in rows]
 
 
-def run_round(data: Path, paths: list[Path], delay: float | None) -> tuple[list[dict], int, str]:
+def run_round(
+    data: Path, paths: list[Path], delay: float | None
+) -> tuple[list[dict], int, str, bool]:
     proc = subprocess.Popen(
         [*CLI, "--data", str(data), "ingest", "--json", *map(str, paths)],
         stdout=subprocess.PIPE,
@@ -100,17 +102,19 @@ def run_round(data: Path, paths: list[Path], delay: float | None) -> tuple[list[
 
     reader = threading.Thread(target=read)
     reader.start()
+    killed = False
     if delay is not None:
         try:
             proc.wait(timeout=delay)
         except subprocess.TimeoutExpired:
             os.kill(proc.pid, signal.SIGKILL)
+            killed = True
     proc.wait()
     reader.join()
     assert proc.stderr is not None
     err = proc.stderr.read()
     proc.stderr.close()
-    return lines, proc.pid, err
+    return lines, proc.pid, err, killed
 
 
 def check(data: Path) -> str:
@@ -157,7 +161,7 @@ def main() -> int:
                 sha = hashlib.sha256(f.read_bytes()).hexdigest()
                 (done if sha in acknowledged else todo).append(f)
             paths = todo + rng.sample(done, min(len(done), 5))
-            lines, pid, err = run_round(data, sorted(paths), delay)
+            lines, pid, err, was_killed = run_round(data, sorted(paths), delay)
             if "Traceback" in err:
                 problems.append(f"round {rnd}: traceback: {err.strip().splitlines()[-1]}")
             for r in lines:
@@ -172,7 +176,7 @@ def main() -> int:
                 problems.append(f"round {rnd}: {len(alive)} process(es) left behind")
                 for p in alive:
                     os.kill(p, signal.SIGKILL)
-            killed += 1
+            killed += was_killed
             versions, shas = catalog(data)
             lost = [v for v, d in acknowledged.items() if versions.get(v) != d]
             if lost:
@@ -182,9 +186,10 @@ def main() -> int:
             trouble = check(data)
             if trouble:
                 problems.append(f"round {rnd}: check after kill: {trouble.splitlines()[0]}")
-            print(f"round {rnd:3d}: killed after {delay:.2f} s, {len(lines)} lines, "
+            how = "killed" if was_killed else "finished before the kill at"
+            print(f"round {rnd:3d}: {how} {delay:.2f} s, {len(lines)} lines, "
                   f"{len(acknowledged)} acknowledged, {len(versions)} versions", flush=True)  # fmt: skip
-        lines, _, err = run_round(data, sorted(folder.glob("*.html")), None)
+        lines, _, err, _ = run_round(data, sorted(folder.glob("*.html")), None)
         finished = sum(r["status"] != "failed" for r in lines)
         files = sorted(p for p in folder.iterdir() if not p.name.endswith(".meta.json"))
         versions, shas = catalog(data)
@@ -207,7 +212,8 @@ def main() -> int:
         trouble = check(data)
         if trouble:
             problems.append(f"final check: {trouble.splitlines()[0]}")
-        print(f"{killed} kills; final run: {len(lines)} lines ({finished} not failed) for {len(files)} "
+        print(f"{args.rounds} rounds, {killed} killed mid-run;")
+        print(f"final run: {len(lines)} lines ({finished} not failed) for {len(files)} "
               f"files; {docs} documents, {len(shas)} versions, {len(acknowledged)} acknowledged "
               f"versions all present: {not lost}; processes left behind: {leftovers}")  # fmt: skip
     for p in problems:

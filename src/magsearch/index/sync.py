@@ -22,6 +22,7 @@ from .base import IndexBackend, IndexRecord
 
 BATCH = 200
 PENDING = "index-pending.json"
+ORIGINALS_PENDING = "originals-pending.json"  # originals written by a batch not yet cataloged
 
 
 def _pending_path(archive: Archive) -> Path:
@@ -36,6 +37,7 @@ def exclusive(archive: Archive, backend: IndexBackend) -> Iterator[None]:
     with open(archive.root / "ingest.lock", "a+b") as fh:
         fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
         try:
+            _drop_uncataloged(archive)
             left = read_pending(archive)
             if left:
                 index_documents(archive, backend, left)
@@ -45,14 +47,38 @@ def exclusive(archive: Archive, backend: IndexBackend) -> Iterator[None]:
             fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
 
-def mark_pending(archive: Archive, doc_ids: Iterable[str]) -> None:
-    """Before an index commit that runs ahead of its catalog commit: which documents it touches
-    (call inside exclusive())."""
+def mark_pending(archive: Archive, doc_ids: Iterable[str], shas: Iterable[str] = ()) -> None:
+    """Before a batch stores originals and commits the index ahead of its catalog commit: which
+    originals it writes and which documents it touches (call inside exclusive())."""
+    shas = sorted(set(shas))
+    if shas:
+        write_durably(archive.root / ORIGINALS_PENDING, json.dumps(shas).encode())
     write_durably(_pending_path(archive), json.dumps(sorted(set(doc_ids))).encode())
 
 
 def clear_pending(archive: Archive) -> None:
     _pending_path(archive).unlink(missing_ok=True)
+    (archive.root / ORIGINALS_PENDING).unlink(missing_ok=True)
+
+
+def _drop_uncataloged(archive: Archive) -> None:
+    """A crashed batch's originals that the catalog never got leave the disk, and so do the temp
+    files of its writes (every original is written under exclusive(), so none is another's)."""
+    path = archive.root / ORIGINALS_PENDING
+    try:
+        shas = json.loads(path.read_bytes())
+    except FileNotFoundError:
+        return
+    except ValueError:
+        shas = []
+    for sha in shas if isinstance(shas, list) else []:
+        try:
+            archive.drop_original_if_unused(str(sha))
+            for tmp in archive.object_path(str(sha)).parent.glob(".tmp-*"):
+                tmp.unlink(missing_ok=True)
+        except NotFound:
+            continue
+    path.unlink(missing_ok=True)
 
 
 def read_pending(archive: Archive) -> list[str]:
@@ -111,7 +137,7 @@ def index_documents(
 def repair(archive: Archive, backend: IndexBackend) -> None:
     """Make the index what the catalog says for the documents of an index commit whose catalog
     commit never came (a crash, a full disk): run on every opening of the library."""
-    if read_pending(archive):
+    if read_pending(archive) or (archive.root / ORIGINALS_PENDING).exists():
         with exclusive(archive, backend):
             pass  # repairs on entry
 

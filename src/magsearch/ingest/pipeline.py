@@ -38,6 +38,7 @@ FLUSH_SECONDS = 1.0  # ... or sooner, so that a small batch's files are reported
 # (re-merging the growing index at every commit made a long run slow down as it went); it merges
 # once, at its end. Its files are reported at each commit, and searchable as soon as reported.
 BULK = 200
+FLUSH_BYTES = 128 * 1024 * 1024  # originals held in memory until their flush
 GROUP_BYTES = 64 * 1024  # files up to this size are parsed GROUP_FILES to a worker
 GROUP_FILES = 8
 BULK_FLUSH_EVERY = 500
@@ -297,6 +298,7 @@ class _Stored:
     index: int  # of its source
     nv: NewVersion  # the draft: what the catalog records and the index holds
     warnings: list[str]
+    data: bytes  # the original, stored by the flush
 
 
 class _Run:
@@ -313,7 +315,8 @@ class _Run:
         self.outcome: dict[int, FileResult] = {}  # source -> its result
         self.first: dict[str, int] = {}  # sha256 -> the source that carries it in this run
         self.copies: dict[str, list[int]] = {}  # sha256 -> later sources with the same bytes
-        self.waiting: list[_Stored] = []  # originals stored, to catalog and index together
+        self.waiting: list[_Stored] = []  # drafts to store, catalog and index together
+        self.waiting_bytes = 0
         self.claimed: dict[tuple[str, str], str] = {}  # (source_url|ecli, value) -> waiting doc
         self.stopped = ""  # why the run stopped early (a full disk)
         self.last_flush = time.monotonic()
@@ -334,8 +337,10 @@ class _Run:
                     self._store(i, job, analysis)
                 if self.stopped:
                     break
-                if len(self.waiting) >= self.flush_every or (
-                    time.monotonic() - self.last_flush > self.flush_seconds
+                if (
+                    len(self.waiting) >= self.flush_every
+                    or self.waiting_bytes > FLUSH_BYTES
+                    or time.monotonic() - self.last_flush > self.flush_seconds
                 ):
                     self._flush()
             self._flush(last=True)
@@ -380,15 +385,11 @@ class _Run:
             )  # fmt: skip
 
     def _store(self, i: int, job: Job, a: Analysis) -> None:
-        """Store the original now (durably); catalog and index it with the next flush."""
+        """Keep the draft (and the bytes) for the next flush, which stores, catalogs and indexes."""
         try:
             doc_id = self._identify(job, a)
         except (OSError, sqlite3.Error) as exc:
             return self._store_failed(i, job.sha256, write_failure(exc, "cannot read the catalog"))
-        try:
-            self.archive.put_original(job.data, job.sha256)
-        except OSError as exc:
-            return self._store_failed(i, job.sha256, write_failure(exc, "not stored"))
         nv = NewVersion(
             doc_id=doc_id,
             sha256=job.sha256,
@@ -406,7 +407,8 @@ class _Run:
             citations=tuple(a.citations),
             **a.fields,
         )
-        self.waiting.append(_Stored(i, nv, list(a.warnings)))
+        self.waiting.append(_Stored(i, nv, list(a.warnings), job.data))
+        self.waiting_bytes += len(job.data)
 
     def _identify(self, job: Job, a: Analysis) -> str:
         """The archive's answer (Ingester.identify), or a document waiting in this batch with the
@@ -441,19 +443,47 @@ class _Run:
             self.unmerged = 0
 
     def _flush(self, *, last: bool = False) -> None:
-        """Catalog what waits in one transaction, commit it to the index while that transaction
-        is open, then commit the catalog with the log lines, and only then report the files."""
+        """Under the writer's lock, with the batch's documents and originals named in the pending
+        lists first: store the originals, catalog the drafts in one transaction, commit them to the
+        index while that transaction is open, then commit the catalog with the log lines, and only
+        then report the files. Killed anywhere in between, the next opening of the library removes
+        the originals the catalog did not get and makes the index what the catalog says."""
         self.last_flush = time.monotonic()
         if not self.waiting:
             return
         batch, self.waiting = self.waiting, []
+        self.waiting_bytes = 0
         self.claimed.clear()
         try:
-            cat = self.archive.batch()
-        except (OSError, sqlite3.Error) as exc:
-            return self._lose(batch, write_failure(exc, "not cataloged"))
-        added: list[tuple[_Stored, Document, bool]] = []
+            with exclusive(self.archive, self.ing.backend):
+                self._commit(batch, last)
+        except (OSError, sqlite3.Error, MagsearchError) as exc:
+            # the lock, the pending lists or the repair failed (the disk is full): what is left
+            # pending is repaired by the next opening of the library
+            self.stopped = self.stopped or write_failure(exc, "not stored").reason
+            for st in batch:
+                if st.index not in self.outcome:
+                    self._fail(st.index, self.stopped, st.nv.sha256)
+
+    def _commit(self, batch: list[_Stored], last: bool) -> None:
+        archive = self.archive
+        mark_pending(archive, {st.nv.doc_id for st in batch}, [st.nv.sha256 for st in batch])
+        kept: list[_Stored] = []
         for st in batch:
+            try:
+                archive.put_original(st.data, st.nv.sha256)
+            except OSError as exc:
+                self._lose([st], write_failure(exc, "not stored"))
+                continue
+            kept.append(st)
+        try:
+            cat = archive.batch()
+        except (OSError, sqlite3.Error) as exc:
+            self._lose(kept, write_failure(exc, "not cataloged"))
+            clear_pending(archive)
+            return
+        added: list[tuple[_Stored, Document, bool]] = []
+        for st in kept:
             try:
                 doc, new = cat.add(st.nv)
             except (OSError, sqlite3.Error, MagsearchError) as exc:
@@ -467,6 +497,7 @@ class _Run:
             added.append((st, doc, new))
         if not added:
             cat.rollback()
+            clear_pending(archive)
             return
         stored = [st for st, _, _ in added]
         fresh = {doc.id for _, doc, new in added if new}  # not in the index: nothing to delete
@@ -480,43 +511,33 @@ class _Run:
             for st, doc, new in added
         ]  # fmt: skip
         try:
-            with exclusive(self.archive, self.ing.backend):
-                try:
-                    mark_pending(self.archive, records)
-                    self.ing.backend.write(
-                        [r for r in records.values() if r is not None],
-                        delete=[d for d, r in records.items() if r is None],
-                        fresh=fresh,
-                        merge=merge,
-                    )
-                except (OSError, sqlite3.Error, MagsearchError) as exc:
-                    cat.rollback()
-                    clear_pending(self.archive)
-                    return self._lose(stored, write_failure(exc, "not indexed"))
-                try:
-                    cat.acknowledge(
-                        LogEntry(r.path, r.status, r.version, r.id, r.version, "",
-                                 tuple(r.warnings), _source(self.sources[st.index]))
-                        for st, r in zip(stored, results, strict=True)
-                    )  # fmt: skip
-                    cat.commit()
-                except (OSError, sqlite3.Error) as exc:
-                    cat.rollback()
-                    self._lose(stored, write_failure(exc, "not cataloged"))
-                    # the index runs ahead of the catalog: make it what the catalog says
-                    index_documents(self.archive, self.ing.backend, records)
-                    clear_pending(self.archive)
-                    return
-                clear_pending(self.archive)
-                self.unmerged += not merge
+            self.ing.backend.write(
+                [r for r in records.values() if r is not None],
+                delete=[d for d, r in records.items() if r is None],
+                fresh=fresh,
+                merge=merge,
+            )
         except (OSError, sqlite3.Error, MagsearchError) as exc:
-            # the repair itself failed (the disk is full): the pending list stays, and the next
-            # run (or any opening of the library) repairs the index from the catalog
-            self.stopped = self.stopped or write_failure(exc, "index repair").reason
-            for st in stored:
-                if st.index not in self.outcome:
-                    self._fail(st.index, self.stopped, st.nv.sha256)
+            cat.rollback()
+            self._lose(stored, write_failure(exc, "not indexed"))
+            clear_pending(archive)
             return
+        try:
+            cat.acknowledge(
+                LogEntry(r.path, r.status, r.version, r.id, r.version, "",
+                         tuple(r.warnings), _source(self.sources[st.index]))
+                for st, r in zip(stored, results, strict=True)
+            )  # fmt: skip
+            cat.commit()
+        except (OSError, sqlite3.Error) as exc:
+            cat.rollback()
+            self._lose(stored, write_failure(exc, "not cataloged"))
+            # the index runs ahead of the catalog: make it what the catalog says
+            index_documents(archive, self.ing.backend, records)
+            clear_pending(archive)
+            return
+        clear_pending(archive)
+        self.unmerged += not merge
         for st, res in zip(stored, results, strict=True):
             self._emit(st.index, res, log=False)
 
