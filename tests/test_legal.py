@@ -319,17 +319,57 @@ def test_statute_dates_ignore_the_preamble_and_the_short_title_is_read(corpus: P
     a = bare(corpus / CA_ACT, "legislation")
     assert [v for v, _ in a.identifiers] == ["S.C. 2017, c. 21"]
     assert a.fields["jurisdiction"] == "Canada"
-    assert a.fields["date"] == ""  # the consolidation states no enactment date; 16 November 2009 is
-    #                                the preamble's date of Sergei Magnitsky's death
+    # the consolidation states no date at its head (16 November 2009 is the preamble's date of
+    # Sergei Magnitsky's death): enacted in the year of its chapter, current to its last amendment
+    assert a.fields["date"] == "2017" and a.meta["enactment_date"] == "2017"
+    assert a.meta["current_to"] == "2023-06-22"  # "2023, c. 26 2023-06-22", the newest amendment
     assert a.title == "Justice for Victims of Corrupt Foreign Officials Act (Sergei Magnitsky Law)"
     assert a.meta["short_title"] == a.title
     assert a.meta["long_title"].startswith(
         "An Act to provide for the taking of restrictive measures"
     )
     fr = bare(corpus / CA_ACT_FR, "legislation")
+    assert (fr.fields["date"], fr.meta["current_to"]) == ("2017", "2023-06-22")  # "2023, ch. 26"
     assert [v for v, _ in fr.identifiers] == ["S.C. 2017, c. 21"]  # "L.C. 2017, ch. 21"
     assert fr.fields["language"] == "fr"
     assert fr.meta["short_title"].startswith("Loi sur la justice pour les victimes")
+
+
+def test_a_us_code_chapter_is_dated_by_the_enactment_its_text_names(corpus: Path) -> None:
+    """22 U.S.C. ch. 108 writes the Act's date of enactment where the Act said "the date of the
+    enactment of this Act" ("as in effect on the day before December 23, 2016")."""
+    a = bare(corpus / USC, "legislation")
+    assert a.fields["date"] == "2016-12-23" and a.meta["enactment_date"] == "2016-12-23"
+    assert "current_to" not in a.meta  # nothing in the text says how current the chapter is
+
+
+def test_consolidated_legislation_is_found_by_a_date_filter(corpus_lib: Library) -> None:
+    """The Canadian Act and 22 U.S.C. ch. 108 carry their enactment dates into a date filter, and
+    the results say which date that is."""
+    res = corpus_lib.search.search("kind:legislation date:2016..2018")
+    found = {h["id"]: h for h in res["hits"]}
+    act, usc = doc_by_file(corpus_lib, Path(CA_ACT).name), doc_by_file(corpus_lib, Path(USC).name)
+    assert act in found and usc in found
+    assert (found[act]["date"], found[act]["date_basis"], found[act]["current_to"]) == (
+        "2017",
+        "enacted",
+        "2023-06-22",
+    )
+    assert found[usc]["date_basis"] == "enacted"
+    assert any("date of enactment" in n and "current to" in n for n in res["notes"])
+    assert not any("date of" in n for n in corpus_lib.search.search("Magnitsky")["notes"])
+
+
+def test_a_press_release_is_told_apart_from_the_judgment() -> None:
+    """Without its sidecar the press release is still a press release; the judgment is none."""
+    assert bare(ARCHIVE / "magnitskiy-v-russia-press-release.html", "ruling").meta["genre"] == (
+        "press release"
+    )
+    assert "genre" not in bare(ARCHIVE / "magnitskiy-v-russia.pdf", "ruling").meta
+    blocks = [Block("Legal summary", "heading"), Block("Ivanov v. Russia - 12345/10")]
+    blocks += [Block("The applicant complained of his detention. " * 8)]
+    passages = structure.segment(blocks, "ruling")
+    assert legalmeta.extract(passages, "ruling", {})["genre"] == "summary"
 
 
 def test_regulations_own_their_sor_number_not_the_act_they_are_made_under(corpus: Path) -> None:

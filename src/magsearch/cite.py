@@ -70,8 +70,24 @@ _PINS = {
 _RAW_ANCHOR = re.compile(r"^([a-z]+)-([0-9][0-9a-z.]*)$")
 
 
+def _about_title(doc: Document) -> str:
+    """A press release's or a summary's title without its "Press release:" label."""
+    return re.sub(
+        r"(?i)^\s*(?:press\s+release|(?:legal\s+|case\s+)?summary)\s*[:–—-]\s*", "", doc.title
+    )
+
+
+def _issuer(doc: Document, style: str) -> str:
+    return _court(doc, style) or str(doc.meta.get("publisher") or "")
+
+
 def short_citation(doc: Document) -> str:
     ids = ", ".join(doc.identifiers[:2])
+    if doc.genre in ("press release", "summary"):
+        label = doc.genre.capitalize()
+        what = _join(_about_title(doc), ids)
+        when = _join(doc.court or doc.jurisdiction, _uk_date(doc.date))
+        return f"{label}: {what}" + (f" ({when})" if when else "")
     if doc.kind is Kind.RULING:
         name = doc.meta.get("case_name") or doc.title
         nos = [i for i in doc.identifiers if "/" in i and i.replace("/", "").isdigit()]
@@ -135,6 +151,11 @@ def _written_date(date: str, months: list[str] | tuple[str, ...], us: bool) -> s
     return str(parts[0]) if parts else ""
 
 
+def long_date(date: str) -> str:
+    """An ISO date as a reader writes it: "27 August 2019" ("2017" stays "2017")."""
+    return _written_date(date, _MONTHS, us=False) or date
+
+
 def _bb_date(date: str) -> str:
     return _written_date(date, _BB_MONTHS, us=True)
 
@@ -165,6 +186,13 @@ def _join(*parts: str) -> str:
 
 def bluebook(doc: Document, passage: Passage | None = None, url: str = "") -> str:
     pin = pinpoint(passage, "bluebook")
+    if doc.genre in ("press release", "summary"):
+        # as the Bluebook cites press releases: "Press Release, Issuer, Title (date), URL."
+        label = "Press Release" if doc.genre == "press release" else "Summary"
+        ident = next(iter(doc.identifiers), "")
+        when = _bb_date(doc.date)
+        head = _join(label, _issuer(doc, "bluebook"), _about_title(doc), ident, pin)
+        return head + (f" ({when})" if when else "") + (f", {url}" if url else "") + "."
     if doc.kind is Kind.RULING:
         name = doc.meta.get("case_name") or doc.title
         nos = _app_numbers(doc)
@@ -193,6 +221,14 @@ def bluebook(doc: Document, passage: Passage | None = None, url: str = "") -> st
 
 def oscola(doc: Document, passage: Passage | None = None, url: str = "") -> str:
     pin = pinpoint(passage, "oscola")
+    if doc.genre in ("press release", "summary"):
+        # OSCOLA's form for other sources: Issuer, ‘Title’ (Press release ECHR 292 (2019), 27 August 2019)
+        label = "Press release" if doc.genre == "press release" else "Summary"
+        ident = next(iter(doc.identifiers), "")
+        what = " ".join(x for x in (label, ident) if x)
+        title = _about_title(doc).replace(" v. ", " v ")
+        head = _join(_issuer(doc, "oscola"), f"‘{title}’") + f" ({_join(what, _uk_date(doc.date))})"
+        return " ".join(x for x in (head, pin, f"<{url}>" if url else "") if x)
     if doc.kind is Kind.RULING:
         name = (doc.meta.get("case_name") or doc.title).replace(" v. ", " v ")
         nos = _app_numbers(doc)
@@ -242,6 +278,8 @@ def _authors(doc: Document) -> list[str]:
 
 def bibtex(doc: Document, passage: Passage | None = None, url: str = "") -> str:
     entry = {Kind.RULING: "jurisdiction", Kind.LEGISLATION: "legislation"}.get(doc.kind, "online")
+    if doc.genre in ("press release", "summary"):
+        entry = "misc"  # not the judgment or the Act it is about
     fields: list[tuple[str, str]] = [("title", "{" + _tex(doc.title) + "}")]
     if _authors(doc):
         fields.append(("author", " and ".join("{" + _tex(a) + "}" for a in _authors(doc))))
@@ -254,7 +292,7 @@ def bibtex(doc: Document, passage: Passage | None = None, url: str = "") -> str:
         fields.append(("number", _tex(", ".join(doc.identifiers))))
     for key, value in (
         ("publisher", doc.meta.get("publisher", "")),
-        ("type", doc.kind.value),
+        ("type", doc.genre if doc.genre in ("press release", "summary") else doc.kind.value),
         ("langid", doc.language),
     ):
         if value:
@@ -275,6 +313,7 @@ def bibtex(doc: Document, passage: Passage | None = None, url: str = "") -> str:
 
 def ris(doc: Document, passage: Passage | None = None, url: str = "") -> str:
     ty = {Kind.RULING: "CASE", Kind.LEGISLATION: "STAT", Kind.ARTICLE: "ELEC"}.get(doc.kind, "GEN")
+    ty = {"press release": "PRESS", "summary": "GEN"}.get(doc.genre, ty)
     rows: list[tuple[str, str]] = [("TY", ty), ("TI", doc.title)]
     rows += [("AU", a) for a in _authors(doc)]
     parts = _date_parts(doc.date)
@@ -306,7 +345,11 @@ def csl_item(doc: Document, passage: Passage | None = None, url: str = "") -> di
     kind = {Kind.RULING: "legal_case", Kind.LEGISLATION: "legislation"}.get(
         doc.kind, "webpage" if doc.source_url else "document"
     )
+    if doc.genre in ("press release", "summary"):
+        kind = "document"
     item: dict[str, Any] = {"id": doc.id, "type": kind, "title": doc.title}
+    if doc.genre in ("press release", "summary"):
+        item["genre"] = doc.genre.capitalize()
     if _authors(doc):
         item["author"] = [{"literal": a} for a in _authors(doc)]
     if doc.date and _date_parts(doc.date):

@@ -230,11 +230,11 @@ def search(ctx: click.Context, query: tuple[str, ...], as_json: bool, limit: int
         + (f"  (did you mean: {res['suggestion']})" if res["suggestion"] else "")
     )
     for n, hit in enumerate(res["hits"], start=(page - 1) * limit + 1):
-        click.echo(
-            printable(
-                f"{n:>3}. {hit['title']}  [{hit['kind']}{', ' + hit['date'] if hit['date'] else ''}]  id={hit['id']}"
-            )
-        )
+        what = hit["kind"] + (f" · {hit['genre']}" if hit.get("genre") else "")
+        when = f"{hit['date_basis']} {hit['date']}" if hit["date"] else ""
+        current = f"current to {hit['current_to']}" if hit.get("current_to") else ""
+        tags = ", ".join(x for x in (what, when, current) if x)
+        click.echo(printable(f"{n:>3}. {hit['title']}  [{tags}]  id={hit['id']}"))
         for p in hit["passages"][:1]:
             where = p["label"] + (
                 f", p. {p['page']}" if p["page"] and not p["anchor"].startswith("page-") else ""

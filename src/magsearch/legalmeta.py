@@ -328,12 +328,38 @@ def extract(passages: list[Passage], kind: str, parsed_meta: dict[str, Any]) -> 
         out["source_url"] = url
     if not parsed_meta.get("language") and (lang := guess_language(passages)):
         out["language"] = lang
+    if genre := _genre(lines, parsed_meta):
+        out["genre"] = genre
     if "identifiers" in out or parsed_meta.get("identifiers"):
         # this list replaces the parser's in analyse(): keep what the parser found (a DOI)
         out["identifiers"] = _dedupe(
             [*parsed_meta.get("identifiers", []), *out.get("identifiers", [])]
         )
     return {k: v for k, v in out.items() if v not in ("", None) or k == "authors"}
+
+
+# ------------------------------------------------------------------------ documents about a case
+
+_PRESS_HEAD = re.compile(r"(?i)^\s*(?:press\s+release|communiqu[ée]\s+de\s+presse)\b")
+_SUMMARY_HEAD = re.compile(
+    r"(?i)^\s*(?:legal\s+summary|case\s+summary|information\s+note\b|key\s+case\b|"
+    r"summary\s+of\s+(?:the\s+)?(?:judgment|decision|ruling|opinion|act|law|regulations?)\b|"
+    r"r[ée]sum[ée]\s+juridique|note\s+d['’]information)"
+)
+
+
+def _genre(lines: list[_Line], parsed: dict[str, Any]) -> str:
+    """ "press release" or "summary" when the document says it is one in its title or its first
+    lines (a press release also by its number, "ECHR 292 (2019)", beside the words); else ""."""
+    heads = [str(parsed.get("title") or ""), *(line.text for line in lines[:4])]
+    if any(_PRESS_HEAD.match(h) for h in heads):
+        return "press release"
+    text = " ".join(line.text for line in lines[:8])
+    if _PRESS.search(text) and re.search(r"(?i)\bpress\s+release\b", text):
+        return "press release"
+    if any(_SUMMARY_HEAD.match(h) for h in heads):
+        return "summary"
+    return ""
 
 
 def family_of(identifier: str) -> str | None:
@@ -801,9 +827,12 @@ def _legislation(
         out["jurisdiction"] = "European Union" if "europa.eu" in " ".join(own) else "United Kingdom"
 
     when, strong = _ranked_date(lines, "", legislation=True)
+    if not when:  # a consolidation or a Code chapter states no date of its own at its head
+        when = _enacted_elsewhere(passages, own)
     if when and (strong or not parsed.get("date")):
         out["date"] = when
     out["enactment_date"] = when
+    out["current_to"] = _current_to(passages)
 
     # the short title ("may be cited as"), the long title ("An Act to ..."), and a better title
     # than the parser's when that is weak (an identifier, truncated, a U.S. Code title)
@@ -816,6 +845,53 @@ def _legislation(
     if "title" not in out and _weak_title(parsed.get("title", ""), long_title):
         out["title"] = _name_line(lines, short)
     return out
+
+
+_CHAPTER_YEAR = re.compile(r"^S\.C\. (?P<y>(?:18|19|20)\d\d), c\. ")  # S.C. 2017, c. 21
+_FROM_ENACTMENT = re.compile(  # the Code's words where the Act said "the date of enactment"
+    r"(?i)\b(?:the\s+day\s+before|days\s+after|on\s+or\s+after|beginning\s+on)\s+$"
+)
+_AMENDED_BY = (
+    re.compile(  # the amendment list of a Justice Laws consolidation: "2022, c. 10 2022-06-23"
+        r"^(?:(?:19|20)\d\d, ch?\. \d+|(?:SOR|DORS)/\d{4}-\d+)\s+(?P<d>\d{4}-\d\d-\d\d)$", re.M
+    )
+)
+_CURRENT_TO = re.compile(
+    r"(?i)\b(?:current\s+to|up\s+to\s+date\s+(?:as\s+)?(?:of|to)|last\s+amended\s+on|"
+    r"à\s+jour\s+au|dernière\s+modification\s+le)\s*:?\s*$"
+)
+
+
+def _enacted_elsewhere(passages: list[Passage], own: list[str]) -> str:
+    """The date of enactment of an instrument whose head gives none: the year of its chapter
+    ("S.C. 2017, c. 21"), or for a U.S. Code chapter the date its text puts in place of "the date of
+    the enactment of this Act" ("as in effect on the day before December 23, 2016")."""
+    for ident in own:
+        if m := _CHAPTER_YEAR.match(ident):
+            return m["y"]
+    if any(i.startswith(("U.S.C. ", "usc")) or " U.S.C. ch. " in i for i in own):
+        found: dict[str, int] = {}
+        for p in passages[:200]:
+            text = " ".join(p.text.split())
+            for d in _dates(text):
+                if _FROM_ENACTMENT.search(text[max(0, d.start - 40) : d.start]):
+                    found[d.iso] = found.get(d.iso, 0) + 1
+        if found:
+            return max(found, key=lambda iso: (found[iso], iso))
+    return ""
+
+
+def _current_to(passages: list[Passage]) -> str:
+    """The date a consolidation is current to: what it says ("Current to June 22, 2023"), else
+    the latest amending Act in its list of amendments."""
+    stated, amended = [], []
+    for p in passages:
+        text = p.text
+        for d in _dates(text):
+            if _CURRENT_TO.search(text[max(0, d.start - 40) : d.start]):
+                stated.append(d.iso)
+        amended += [m["d"] for m in _AMENDED_BY.finditer(text)]
+    return max(stated) if stated else (max(amended) if amended else "")
 
 
 def _usc_range(c: Citation) -> list[str]:

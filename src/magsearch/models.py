@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+GENRES = ("press release", "summary", "commentary")  # documents about a case or an Act
+
 
 class Kind(StrEnum):
     RULING = "ruling"
@@ -100,6 +102,23 @@ class Document:
     def year(self) -> int | None:
         return int(self.date[:4]) if self.date[:4].isdigit() else None
 
+    @property
+    def genre(self) -> str:
+        """ "" for a primary source (a judgment, an Act); for a document about one: "press release",
+        "summary" (detected or given in the sidecar) or "commentary" (every article)."""
+        given = self.meta.get("genre") if isinstance(self.meta, dict) else None
+        if isinstance(given, str) and given in GENRES:
+            return given
+        return "commentary" if self.kind is Kind.ARTICLE else ""
+
+    @property
+    def date_basis(self) -> str:
+        """What the date is the date of: "decided", "enacted", "published" (by kind, or as a
+        press release is "issued")."""
+        if self.genre in ("press release", "summary"):
+            return "issued"
+        return {Kind.RULING: "decided", Kind.LEGISLATION: "enacted"}.get(self.kind, "published")
+
 
 # The metadata fields a sidecar may set, and their types.
 SIDECAR_FIELDS: dict[str, type | tuple[type, ...]] = {
@@ -117,4 +136,5 @@ SIDECAR_FIELDS: dict[str, type | tuple[type, ...]] = {
     "case_name": str,
     "short_title": str,
     "respondent": str,
+    "genre": str,  # "press release", "summary", "commentary" (see Document.genre)
 }

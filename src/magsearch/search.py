@@ -32,6 +32,10 @@ MAX_PAGE = 1000
 MAX_FILTER_VALUES = 50
 MORE_LIKE_CHARS = 60_000  # of a document's text, read for its key terms
 MORE_LIKE_PASSAGES = 64  # read at most this many passages for them (each is at most 20,000 chars)
+DATE_NOTE = (
+    "dates filtered on: a ruling's date of decision, an Act's date of enactment (for a consolidation, "
+    "not the date it is current to), an article's date of publication, a press release's date of issue"
+)
 
 
 class SearchService:
@@ -73,6 +77,9 @@ class SearchService:
         hits = [
             h for h in (self._hit(h, result.terms, request.hidden, cut) for h in result.hits) if h
         ]
+        notes = [*parsed.notes, *result.notes]
+        if "year" in checked or _has_date(parsed.node):
+            notes.append(DATE_NOTE)
         return {
             "query": q,
             "interpreted": result.interpreted,
@@ -81,7 +88,7 @@ class SearchService:
             "per_page": request.per_page,
             "partial": result.partial or cut.passed,
             "suggestion": result.suggestion,
-            "notes": list(dict.fromkeys([*parsed.notes, *result.notes])),
+            "notes": list(dict.fromkeys(notes)),
             "facets": result.facets,
             "hits": hits,
         }
@@ -170,6 +177,9 @@ class SearchService:
             "title": doc.title,
             "kind": doc.kind.value,
             "date": doc.date,
+            "date_basis": doc.date_basis,  # what the date (and a date filter) is the date of
+            "current_to": str(doc.meta.get("current_to") or ""),  # a consolidation's
+            "genre": doc.genre,  # "" for a primary source; "press release", "summary", "commentary"
             "court": doc.court,
             "jurisdiction": doc.jurisdiction,
             "identifiers": list(doc.identifiers),
@@ -203,6 +213,14 @@ class Deadline:
     def expired(self) -> bool:
         self.passed = self.passed or time.monotonic() > self.at
         return self.passed
+
+
+def _has_date(node: querylang.Node) -> bool:
+    return any(
+        isinstance(n, querylang.DateSpan)
+        or (isinstance(n, querylang.Facet) and n.field in ("year", "date"))
+        for n in querylang.leaves(node)
+    )
 
 
 def _bounded(name: str, value: Any, low: int, high: int) -> int:

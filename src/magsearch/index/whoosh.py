@@ -64,7 +64,7 @@ __all__ = [
     "make_schema",
 ]
 
-SCHEMA_VERSION = 2  # 2: words (unstemmed), pcites, court/jurisdiction as written
+SCHEMA_VERSION = 3  # 2: words (unstemmed), pcites, court/jurisdiction as written; 3: standing
 _VERSION_FILE = "MAGSEARCH_SCHEMA"
 SUGGEST_BELOW = 3  # look for a better spelling when a query finds fewer documents than this
 MORE_LIKE_TERMS = 15
@@ -72,6 +72,7 @@ RESCORE_TOP = 50  # plain multi-word queries: the top hits rescored by where the
 NEXT_TO_WEIGHT = 0.6  # score x (1 + this x share of typed-word pairs next to each other, in order
 NEAR_WEIGHT = 0.3  #   + this x share of pairs within NEAR_WINDOW positions of each other)
 NEAR_WINDOW = 6
+PRIMARY_MARGIN = 0.99  # a document about a primary one scores at most this share of it
 SNIPPET_CHARS = 240  # about this many characters per fragment
 SNIPPET_SURROUND = 80  # of context before the first and after the last mark of a fragment
 _OPEN_ATTEMPTS = 10  # tries to open a searcher while commits delete merged segments' files
@@ -361,11 +362,16 @@ class WhooshIndex:
             suggestion = self._suggest(s, see, request, parsed, run.allowed, run.total, deadline)
         loose = request.loose and tr.near and isinstance(parsed, ql.And)
         if run.total == 0 and not run.partial and loose:
-            parsed = ql.Or(parsed.children)  # plain words: documents with most of them instead
-            tr = self.translate(s, parsed, request.max_expansions, deadline, see)
-            run = self._run(s, cache, see, tr, user, request, deadline)
-            if run.total:
-                notes.append("no document has all of these words: showing those with some of them")
+            assert isinstance(parsed, ql.And)
+            fallback = self._most_words(s, cache, see, parsed, request, deadline)
+            if fallback is not None:
+                parsed, tr, coord, need = fallback
+                run = self._run(s, cache, see, tr, user, request, deadline, coord)
+                if run.total:
+                    notes.append(
+                        f"no document has all of these words: showing those with at least {need} "
+                        f"of the {len(parsed.children)}, the most first"
+                    )
         hits = [_dochit(s, n, score) for n, score in run.page]
         hits = self._with_passages(s, tr.passage_clauses, hits, request.passages_per_hit, deadline)
         return SearchResult(
@@ -382,8 +388,10 @@ class WhooshIndex:
     def _run(
         self, s: Any, cache: SearcherCache, see: Visible, tr: Translation,
         user: dict[str, set[int]], request: SearchRequest, deadline: float,
+        coord: dict[int, int] | None = None,
     ) -> _Run:  # fmt: skip
-        """The ranking, the matching documents and the page, under the deadline."""
+        """The ranking, the matching documents and the page, under the deadline. `coord`: how
+        many of the query's words each document has ("some of the words"), ranked first."""
         base = _intersect(see.docs, tr.filters)
         allowed = _intersect(base, list(user.values()))
         q = tr.query if tr.query is not None else query.Term("rtype", "doc")
@@ -397,7 +405,11 @@ class WhooshIndex:
             top, partial = self._top(s, rank, allowed, wanted, deadline)
             if tr.near and not partial:
                 top = _rescored(s, top, tr.near)
-            top = _by_score(top, cache)
+            if coord:
+                top = [(n, score * coord.get(n, 0) / max(coord.values())) for n, score in top]
+            top = _by_score(_primary_first(s, top), cache)
+            if coord:  # "some of the words": the documents with more of them first
+                top.sort(key=lambda ns: -coord.get(ns[0], 0))
         if partial:  # the ranking ran out of time: what it found is all we have
             matched, found = set(), {n for n, _ in top}
         else:
@@ -413,6 +425,35 @@ class WhooshIndex:
         if request.sort != "relevance":
             page = self._scores(s, q, page)
         return _Run(page, matched, allowed, max(len(found), len(top)), partial)
+
+    def _most_words(
+        self, s: Any, cache: SearcherCache, see: Visible, parsed: ql.And, request: SearchRequest,
+        deadline: float,
+    ) -> tuple[ql.Or, Translation, dict[int, int], int] | None:  # fmt: skip
+        """Plain words no document has all of: the documents with most of them (more than half,
+        one of two), as an OR of the words restricted to those documents, and how many each has."""
+        counts: Counter[int] = Counter()
+        words = 0
+        for child in parsed.children:
+            try:
+                one = self.translate(s, child, request.max_expansions, deadline, see)
+            except Exception:  # a stop word alone: nothing to search for
+                continue
+            if one.query is None:
+                continue
+            words += 1
+            found, cut = self._matching(s, one.query, see.docs, deadline)
+            if cut:
+                return None
+            counts.update(found)
+        if words < 2:
+            return None
+        need = words // 2 + 1 if words > 2 else 1
+        coord = {n: c for n, c in counts.items() if c >= need}
+        loose = ql.Or(parsed.children)
+        tr = self.translate(s, loose, request.max_expansions, deadline, see)
+        tr.filters = [*tr.filters, set(coord)]
+        return loose, tr, coord, need
 
     def _user_filters(
         self, cache: SearcherCache, see: Visible, filters: dict[str, tuple[str, ...]],
@@ -702,8 +743,12 @@ def _parse_request(request: SearchRequest) -> ql.Node:
 
 
 def _better_spelling(reader: Any, see: Visible, word: str) -> str:
-    """A more frequent word of the visible documents within 1 (else 2) edits of `word`, or ""."""
+    """A word of the visible documents within 1 (else 2) edits of `word`, the most frequent, when
+    `word` itself occurs in none of them (a word that occurs is what the reader meant: "Browder"
+    is not "browser"); else ""."""
     own = see.freq("words", word)
+    if own:
+        return ""
     for maxdist in (1, 2):
         if maxdist == 2 and len(word) < 6:
             break
@@ -722,6 +767,29 @@ def _rescored(s: Any, top: list[tuple[int, float]], stems: list[str]) -> list[tu
     for n, score in top:
         next_to, near = found.get(n, (0.0, 0.0))
         out.append((n, score * (1 + NEXT_TO_WEIGHT * next_to + NEAR_WEIGHT * near)))
+    return out
+
+
+def _primary_first(s: Any, top: list[tuple[int, float]]) -> list[tuple[int, float]]:
+    """A document about another (a press release, a summary, commentary: Document.genre) scores
+    just under the primary documents it cites that are among the hits: the judgment before its
+    press release for the judgment's own words, the Act before the article on it."""
+    standing = {n: s.stored_fields(n).get("standing") or {} for n, _ in top}
+    owners: dict[str, list[float]] = defaultdict(list)  # ident key -> scores of primaries with it
+    for n, score in top:
+        if not standing[n].get("genre"):
+            for key in standing[n].get("own", ()):
+                owners[key].append(score)
+    if not owners:
+        return top
+    out = []
+    for n, score in top:
+        st = standing[n]
+        if st.get("genre"):
+            above = [sc for key in st.get("about", ()) for sc in owners.get(key, ())]
+            if above and score >= max(above):
+                score = max(above) * PRIMARY_MARGIN
+        out.append((n, score))
     return out
 
 
@@ -818,6 +886,11 @@ def _records(rec: IndexRecord) -> list[dict[str, Any]]:
         "court_text": f"{doc.court} {doc.jurisdiction}",
         "year": year,
         "date": doc.date,
+        "standing": {
+            "genre": doc.genre,
+            "own": [ident_key(i) for i in doc.identifiers],
+            "about": all_cites if doc.genre else [],
+        },
     }
     out = [head]
     for p, text in zip(rec.passages, texts, strict=True):

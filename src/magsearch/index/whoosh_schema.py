@@ -113,6 +113,8 @@ def make_schema() -> Schema:
         court_text=TEXT(analyzer=ana),
         year=ID(sortable=True),
         date=ID(sortable=True),
+        # {"genre": ..., "own": [ident keys], "about": [ident keys]}: see whoosh._primary_first
+        standing=STORED(),
     )
 
 

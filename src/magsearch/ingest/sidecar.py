@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import IngestError
-from ..models import SIDECAR_FIELDS, Kind
+from ..models import GENRES, SIDECAR_FIELDS, Kind
 
 SUFFIX = ".meta.json"
 MAX_BYTES = 1024 * 1024  # metadata, not documents
@@ -102,6 +102,11 @@ def _check(name: str, data: dict[str, Any]) -> None:
         allowed = ", ".join(k.value for k in Kind)
         raise IngestError(
             f"sidecar {name}: field 'kind' must be one of {allowed} (got {data['kind'][:40]!r})"
+        )
+    if "genre" in data and data["genre"] not in GENRES:
+        raise IngestError(
+            f"sidecar {name}: field 'genre' must be one of {', '.join(GENRES)} "
+            f"(got {data['genre'][:40]!r})"
         )
     if "date" in data and not valid_date(data["date"]):
         raise IngestError(

@@ -14,7 +14,7 @@ from flask import Flask, request
 from flask.wrappers import Response
 
 from magsearch.accounts import secret_key
-from magsearch.cite import anchor_label
+from magsearch.cite import anchor_label, long_date
 from magsearch.config import Settings
 from magsearch.search import MAX_PAGE
 
@@ -59,6 +59,7 @@ def create_app(
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
     app.jinja_env.filters["snippet"] = safe_snippet
+    app.jinja_env.filters["long_date"] = long_date
     app.jinja_env.globals.update(
         search_url=search_url,
         toggle_filter=toggle_filter,
