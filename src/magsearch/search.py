@@ -24,6 +24,7 @@ from .index import querylang
 from .index.base import DocHit, IndexBackend, SearchRequest
 from .index.sync import read_pending
 from .models import Passage
+from .snippets import Marks
 
 SORTS = ("relevance", "newest", "oldest")
 FILTER_FIELDS = ("kind", "court", "jurisdiction", "year")
@@ -74,9 +75,8 @@ class SearchService:
         deadline = time.monotonic() + request.time_limit
         result = self.backend.search(request)
         cut = Deadline(deadline)
-        hits = [
-            h for h in (self._hit(h, result.terms, request.hidden, cut) for h in result.hits) if h
-        ]
+        marks = Marks(frozenset(result.terms), result.phrases, result.idents)
+        hits = [h for h in (self._hit(h, marks, request.hidden, cut) for h in result.hits) if h]
         notes = [*parsed.notes, *result.notes]
         if "year" in checked or _has_date(parsed.node):
             notes.append(DATE_NOTE)
@@ -114,7 +114,8 @@ class SearchService:
         result = self.backend.more_like(
             doc_id, "\n\n".join(text), limit, self.settings.search_time_limit, hidden
         )
-        return [h for h in (self._hit(h, result.terms, hidden, cut) for h in result.hits) if h]
+        marks = Marks(frozenset(result.terms))
+        return [h for h in (self._hit(h, marks, hidden, cut) for h in result.hits) if h]
 
     def hidden(self, *, include_restricted: bool) -> frozenset[str]:
         """The documents a reader must not find (the one filter of every read of the index):
@@ -161,7 +162,7 @@ class SearchService:
 
     # -- the hits ------------------------------------------------------------------------------
     def _hit(
-        self, hit: DocHit, terms: tuple[str, ...], hidden: frozenset[str], cut: Deadline
+        self, hit: DocHit, marks: Marks, hidden: frozenset[str], cut: Deadline
     ) -> dict[str, Any] | None:
         doc = self.archive.find_document(hit.doc_id)
         if doc is None or doc.withdrawn or doc.id in hidden:  # the index is behind the catalog
@@ -170,7 +171,7 @@ class SearchService:
         chosen = [found[p.anchor] for p in hit.passages if p.anchor in found]
         if not chosen:
             chosen = self.archive.passages(hit.version, limit=1)
-        passages = [self._passage(p, terms, cut) for p in chosen]
+        passages = [self._passage(p, marks, cut) for p in chosen]
         return {
             "id": doc.id,
             "version": hit.version,
@@ -190,15 +191,18 @@ class SearchService:
             "passages": passages,
         }
 
-    def _passage(self, p: Passage, terms: tuple[str, ...], cut: Deadline) -> dict[str, Any]:
+    def _passage(self, p: Passage, marks: Marks, cut: Deadline) -> dict[str, Any]:
         # past the search's deadline, the passage's opening words instead of marked fragments
+        marks = Marks() if cut.expired() else marks
         return {
             "anchor": p.anchor,
             "page": p.page,
             "label": p.label,
             "heading": p.heading,
             "ocr": p.ocr,
-            "snippet": self.backend.highlight(p.text, () if cut.expired() else terms),
+            "snippet": self.backend.highlight(
+                p.text, tuple(marks.terms), phrases=marks.phrases, idents=marks.idents
+            ),
         }
 
 

@@ -69,6 +69,8 @@ class SearchResult:
     interpreted: str
     partial: bool = False
     terms: tuple[str, ...] = ()  # analysed body terms of the query, for highlighting
+    phrases: tuple[tuple[str, ...], ...] = ()  # phrases (analysed), highlighted only whole
+    idents: tuple[str, ...] = ()  # identifiers typed (normalised), highlighted whole
     suggestion: str = ""
     notes: list[str] = field(default_factory=list)
 
@@ -110,7 +112,11 @@ class IndexBackend(Protocol):
     ) -> SearchResult:  # fmt: skip
         """Documents like this one (its text given, as the index keeps none), best first."""
 
-    def highlight(self, text: str, terms: tuple[str, ...], *, top: int = 2) -> str:
-        """Escaped HTML with <mark> around matched terms: safe to put in a page as it is."""
+    def highlight(
+        self, text: str, terms: tuple[str, ...], *, top: int = 2,
+        phrases: tuple[tuple[str, ...], ...] = (), idents: tuple[str, ...] = (),
+    ) -> str:  # fmt: skip
+        """Escaped HTML with <mark> around matched terms, phrases (whole) and identifiers (whole):
+        safe to put in a page as it is (magsearch.snippets)."""
 
     def close(self) -> None: ...

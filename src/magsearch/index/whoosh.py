@@ -14,7 +14,6 @@ facets), and the best passages of the page's documents.
 from __future__ import annotations
 
 import gc
-import html
 import math
 import os
 import shutil
@@ -32,6 +31,7 @@ from whoosh import collectors, index, query
 from whoosh.filedb.filestore import RamStorage
 from whoosh.index import LockError
 
+from magsearch import snippets
 from magsearch.errors import IndexUnavailable
 from magsearch.index import querylang as ql
 from magsearch.index.base import DocHit, IndexRecord, PassageHit, SearchRequest, SearchResult
@@ -73,8 +73,6 @@ NEXT_TO_WEIGHT = 0.6  # score x (1 + this x share of typed-word pairs next to ea
 NEAR_WEIGHT = 0.3  #   + this x share of pairs within NEAR_WINDOW positions of each other)
 NEAR_WINDOW = 6
 PRIMARY_MARGIN = 0.99  # a document about a primary one scores at most this share of it
-SNIPPET_CHARS = 240  # about this many characters per fragment
-SNIPPET_SURROUND = 80  # of context before the first and after the last mark of a fragment
 _OPEN_ATTEMPTS = 10  # tries to open a searcher while commits delete merged segments' files
 
 
@@ -381,6 +379,8 @@ class WhooshIndex:
             interpreted=ql.render(parsed),
             partial=run.partial,
             terms=tuple(sorted(tr.terms)),
+            phrases=tuple(tr.phrases),
+            idents=tuple(tr.idents),
             suggestion=suggestion,
             notes=notes,
         )
@@ -604,15 +604,15 @@ class WhooshIndex:
             len(hits), hits, {}, f"more like {doc_id}: {' '.join(terms)}", partial, terms
         )
 
-    def highlight(self, text: str, terms: tuple[str, ...] | frozenset[str], *, top: int = 2) -> str:
-        """Escaped text with <mark>…</mark> around the words whose index term is in `terms`: the
-        `top` best fragments of about SNIPPET_CHARS, joined with " … "."""
-        return snippet(text, frozenset(terms), self._key, top=top)
-
-
-_QUIET = frozenset(
-    "a an and as at be by for from in is it of on or that the this to was were with".split()
-)  # marked only inside a run of marks (a phrase), not each time they occur
+    def highlight(
+        self, text: str, terms: tuple[str, ...] | frozenset[str], *, top: int = 2,
+        phrases: tuple[tuple[str, ...], ...] = (), idents: tuple[str, ...] = (),
+    ) -> str:  # fmt: skip
+        """Escaped text with <mark>…</mark> around the words whose index term is in `terms`, the
+        phrases where they stand whole and the identifiers: the `top` best fragments
+        (magsearch.snippets)."""
+        marks = snippets.Marks(frozenset(terms), tuple(phrases), tuple(idents))
+        return snippets.snippet(text, marks, self._key, top=top, token=TOKEN_RE)
 
 
 def _merge_all_but_largest(writer: Any, segments: list[Any]) -> list[Any]:
@@ -650,66 +650,6 @@ def _abandon(w: Any) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ResourceWarning)
         gc.collect()
-
-
-def _marks(text: str, terms: frozenset[str], key: Any) -> list[tuple[int, int]]:
-    found: list[tuple[int, int, bool]] = []
-    known = key.__self__._cache.get  # the analyzer's own cache: most tokens are in it
-    for m in TOKEN_RE.finditer(text):
-        word = m.group()
-        if (known(word) or key(word)) in terms:
-            found.append((*m.span(), word.lower() in _QUIET))
-    runs: list[list[tuple[int, int, bool]]] = []  # marks next to each other, as in a phrase
-    for mark in found:
-        if runs and mark[0] - runs[-1][-1][1] <= 2:
-            runs[-1].append(mark)
-        else:
-            runs.append([mark])
-    kept = [(a, b) for run in runs if not all(q for _, _, q in run) for a, b, _ in run]
-    return kept or [(a, b) for a, b, _ in found]  # a query of small words alone: mark them
-
-
-def snippet(text: str, terms: frozenset[str], key: Any, *, top: int = 2) -> str:
-    marks = _marks(text, terms, key) if terms else []
-    if not marks:
-        cut = _cut(text, SNIPPET_CHARS, 1)
-        return html.escape(text[:cut]) + (" …" if cut < len(text) else "")
-    frags: list[list[tuple[int, int]]] = []
-    for span in marks:  # clusters of marks that fit in one fragment
-        if frags and span[1] - frags[-1][0][0] <= SNIPPET_CHARS - 2 * SNIPPET_SURROUND:
-            frags[-1].append(span)
-        else:
-            frags.append([span])
-    best = sorted(frags, key=lambda f: (-len(f), f[0][0]))[:top]
-    windows: list[tuple[int, int, list[tuple[int, int]]]] = []
-    for frag in sorted(best, key=lambda f: f[0][0]):
-        start = (
-            _cut(text, frag[0][0] - SNIPPET_SURROUND, -1) if frag[0][0] > SNIPPET_SURROUND else 0
-        )
-        end = _cut(text, frag[-1][1] + SNIPPET_SURROUND, 1)
-        if windows and start <= windows[-1][1]:  # overlapping windows: one fragment, no repeats
-            prev = windows.pop()
-            start, frag = prev[0], prev[2] + frag
-        windows.append((start, end, frag))
-    out = []
-    for start, end, frag in windows:
-        pieces, pos = [], start
-        for a, b in frag:
-            pieces.append(html.escape(text[pos:a]) + "<mark>" + html.escape(text[a:b]) + "</mark>")
-            pos = b
-        pieces.append(html.escape(text[pos:end]))
-        out.append("".join(pieces).strip())
-    return " … ".join(out)
-
-
-def _cut(text: str, at: int, direction: int) -> int:
-    """A word boundary near `at` (looking back for direction -1, forward for 1 or 0)."""
-    at = max(0, min(len(text), at))
-    if direction < 0:
-        space = text.rfind(" ", max(0, at - 20), at + 1)
-        return space + 1 if space >= 0 else at
-    space = text.find(" ", at, at + 20)
-    return space if space >= 0 else min(len(text), at)
 
 
 def _close_all(searchers: list[Any]) -> None:

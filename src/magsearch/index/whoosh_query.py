@@ -54,6 +54,8 @@ class Translation:
     # a lone wildcard or fuzzy word: the query without its unscored expansions, to rank with
     # (documents matching only those come after, with their constant score)
     rank_query: Any = None
+    phrases: list[tuple[str, ...]] = field(default_factory=list)  # to highlight as wholes
+    idents: list[str] = field(default_factory=list)  # normalised identifiers to highlight whole
 
 
 def any_of(clauses: list[Any]) -> Any:
@@ -79,6 +81,8 @@ class Translator:
         self.psg: list[Any] = []
         self.searchable = False  # whether any part of the query gave something to search for
         self.ranked: Any = None  # see Translation.rank_query
+        self.phrases: list[tuple[str, ...]] = []
+        self.idents: list[str] = []
 
     def stems(self, text: str) -> list[str]:
         return [t.text for t in self.analyzer(text)]
@@ -94,6 +98,7 @@ class Translator:
             )
         near = self.plain_words(rest)
         tr = Translation(q, filters, self.psg, self.terms, self.notes, near)
+        tr.phrases, tr.idents = list(dict.fromkeys(self.phrases)), list(dict.fromkeys(self.idents))
         if len(rest) == 1 and isinstance(rest[0], ql.Word) and self.ranked is not None:
             tr.rank_query = self.ranked
         return tr
@@ -223,7 +228,10 @@ class Translator:
             return self.word(ql.Word(n.text, n.field), positive) if stems else None
         self.searchable = True
         if positive:
-            self.terms.update(stems)
+            if n.slop:  # words near each other: each is marked where it stands
+                self.terms.update(stems)
+            else:  # a phrase is marked where it stands whole, never its words alone
+                self.phrases.append(tuple(stems))
             if n.field != "title":
                 self.psg.append(self.positional("text", stems, n.slop))
         clauses = [self.positional("title", stems, n.slop, TITLE_PHRASE_BOOST)]
@@ -241,7 +249,9 @@ class Translator:
         words = self.stems(n.raw or n.value)
         self.searchable = True
         if positive:
-            self.terms.update(self.stems(n.value))
+            self.idents.append(n.value)
+            if not known and len(words) > 1:  # searched as the phrase of its words
+                self.phrases.append(tuple(words))
             if key and known:
                 self.psg.append(query.Term("pcites", key))
             elif len(words) > 1:
