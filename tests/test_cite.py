@@ -220,3 +220,72 @@ def test_a_rulings_pdf_author_is_not_its_author() -> None:
     for out in (cite.bibtex(made_by), cite.ris(made_by), str(cite.csl_json(made_by))):
         assert "registry clerk 7" not in out
     assert "European Court of Human Rights" in cite.ris(made_by)
+
+
+# -- the forms of the guides, checked against their published examples ------------------------------
+def _statute(title: str, ident: str, jurisdiction: str, **meta: object) -> Document:
+    return Document(
+        id="x", kind=Kind.LEGISLATION, title=title, jurisdiction=jurisdiction,
+        identifiers=(ident,), meta=dict(meta),
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("title", "ident", "anchor", "label", "expected"),
+    [  # McGill Guide (9th ed.), statutes and regulations, with the Guide's pinpoints
+        ("Criminal Code", "R.S.C. 1985, c. C-46", "sec-745", "s. 745",
+         "Criminal Code, RSC 1985, c C-46, s 745."),
+        ("Canada Occupational Health and Safety Regulations", "SOR/86-304", "sec-10p7", "s. 10.7",
+         "Canada Occupational Health and Safety Regulations, SOR/86-304, s 10.7."),
+        ("Justice for Victims of Corrupt Foreign Officials Act (Sergei Magnitsky Law)",
+         "S.C. 2017, c. 21", "sec-4-1", "s. 4(1)",
+         "Justice for Victims of Corrupt Foreign Officials Act (Sergei Magnitsky Law), SC 2017, c 21, s 4(1)."),
+    ],
+)  # fmt: skip
+def test_mcgill_canadian_legislation(
+    title: str, ident: str, anchor: str, label: str, expected: str
+) -> None:
+    doc = _statute(title, ident, "Canada")
+    assert cite.mcgill(doc, Passage(1, anchor, label, "text")) == expected
+    assert cite.mcgill(doc) == expected.rsplit(", s ", 1)[0] + "."
+
+
+@pytest.mark.parametrize(
+    ("title", "ident", "journal", "expected"),
+    [  # OSCOLA (4th ed.) 2.6.1, EU legislation: its two examples, then the bundled Regulation
+        ("Council Regulation (EC) 1984/2003 of 8 April 2003 introducing a system for the statistical "
+         "monitoring of trade in bluefin tuna, swordfish and big eye tuna within the Community",
+         "Regulation (EC) 1984/2003", "[2003] OJ L295/1",
+         "Council Regulation (EC) 1984/2003 of 8 April 2003 introducing a system for the statistical "
+         "monitoring of trade in bluefin tuna, swordfish and big eye tuna within the Community "
+         "[2003] OJ L295/1"),
+        ("Council Directive 2002/60/EC of 27 June 2002 laying down specific provisions for the "
+         "control of African swine fever and amending Directive 92/119/EEC as regards Teschen "
+         "disease and African swine fever", "Directive 2002/60/EC", "OJ L 192, 20.7.2002, p. 27",
+         "Council Directive 2002/60/EC of 27 June 2002 laying down specific provisions for the "
+         "control of African swine fever and amending Directive 92/119/EEC as regards Teschen "
+         "disease and African swine fever [2002] OJ L192/27"),
+        ("Council Regulation (EU) 2020/1998 of 7 December 2020 concerning restrictive measures "
+         "against serious human rights violations and abuses", "Regulation (EU) 2020/1998",
+         "OJ L 410I, 7.12.2020, p. 1",
+         "Council Regulation (EU) 2020/1998 of 7 December 2020 concerning restrictive measures "
+         "against serious human rights violations and abuses [2020] OJ L410I/1"),
+    ],
+)  # fmt: skip
+def test_oscola_eu_legislation(title: str, ident: str, journal: str, expected: str) -> None:
+    doc = _statute(title, ident, "European Union", official_journal=journal)
+    assert cite.oscola(doc) == expected
+    assert cite.oscola(doc, Passage(1, "art-3", "Art. 3", "text")) == expected + ", art 3"
+
+
+def test_an_executive_order_is_not_named_twice() -> None:
+    """Bluebook: "Exec. Order No. 13,818, 82 Fed. Reg. 60,839 (Dec. 20, 2017)." (numbers of five
+    digits or more grouped); no form repeats "E.O. 13818"."""
+    doc = Document(
+        id="eo", kind=Kind.LEGISLATION, title="Executive Order 13818: Blocking the Property",
+        date="2017-12-20", jurisdiction="United States",
+        identifiers=("E.O. 13818", "82 Fed. Reg. 60839"), meta={"short_title": "E.O. 13818"},
+    )  # fmt: skip
+    assert cite.bluebook(doc) == "Exec. Order No. 13,818, 82 Fed. Reg. 60,839 (Dec. 20, 2017)."
+    for text in (cite.short_citation(doc), cite.oscola(doc), cite.mcgill(doc)):
+        assert text.count("13818") == 1, text

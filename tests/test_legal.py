@@ -184,7 +184,7 @@ def test_us_code_chapter_sections(corpus_lib: Library) -> None:
             "ca-magnitsky-law-2017",
             {"sec-1": "s. 1", "sec-2-1": "s. 2(1)", "sec-4-1": "s. 4(1)", "sec-4-4": "s. 4(4)"},
         ),
-        ("uk-ghr-sanctions-regulations-2020", {"sec-2": "s. 2", "sec-4": "s. 4"}),
+        ("uk-ghr-sanctions-regulations-2020", {"reg-2": "reg. 2", "reg-4": "reg. 4"}),
     ],
 )
 def test_bundled_sections_and_paragraphs(
@@ -219,8 +219,11 @@ def test_judgment_heading_path_names_the_law_and_the_complaint(bundled: Library)
 def test_uk_regulations_are_anchored_by_their_numbers(bundled: Library) -> None:
     """ "Citation and commencement 1.—(1) ...": the marginal note does not hide the number."""
     ps = passages_of(bundled, "uk-ghr-sanctions-regulations-2020")
-    assert [a for a in ps if a.startswith("sec-")] == ["sec-1", "sec-2", "sec-3", "sec-4"]
-    assert "may be cited as the Global Human Rights Sanctions Regulations 2020" in ps["sec-1"].text
+    # Regulations are cited by regulation (OSCOLA "reg 4"): reg- anchors, as docs/architecture.md says
+    assert [a for a in ps if a.startswith("reg-")] == ["reg-1", "reg-2", "reg-3", "reg-4"]
+    assert [ps[a].label for a in ("reg-1", "reg-4")] == ["reg. 1", "reg. 4"]
+    assert not any(a.startswith("sec-") for a in ps)
+    assert "may be cited as the Global Human Rights Sanctions Regulations 2020" in ps["reg-1"].text
 
 
 # -------------------------------------------------------------- identifiers, from the documents

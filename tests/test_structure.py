@@ -711,14 +711,14 @@ def test_text_after_the_last_section_under_another_heading_is_its_own_passage() 
 def test_headings_are_kept_as_context_and_title_blocks_as_text() -> None:
     uk = archive_passages("uk-global-human-rights-sanctions-regulations-2020.pdf")
     got = by_anchor(uk)
-    assert [(a, got[a].heading) for a in ["sec-1", "sec-2", "sec-3", "sec-4"]] == [
-        ("sec-1", "PART 1 — General › Citation and commencement"),
-        ("sec-2", "PART 1 — General › Interpretation"),
-        ("sec-3", "PART 1 — General › Application outside the United Kingdom"),
-        ("sec-4", "PART 1 — General › Purposes"),
+    assert [(a, got[a].heading) for a in ["reg-1", "reg-2", "reg-3", "reg-4"]] == [
+        ("reg-1", "PART 1 — General › Citation and commencement"),
+        ("reg-2", "PART 1 — General › Interpretation"),
+        ("reg-3", "PART 1 — General › Application outside the United Kingdom"),
+        ("reg-4", "PART 1 — General › Purposes"),
     ]
-    assert got["sec-1"].text.startswith("1.—(1) These Regulations may be cited")
-    assert [x[:3] for x in paragraphs(got["sec-4"])] == ["4.—", "(a)", "(b)", "(c)", "(2)"]
+    assert got["reg-1"].text.startswith("1.—(1) These Regulations may be cited")
+    assert [x[:3] for x in paragraphs(got["reg-4"])] == ["4.—", "(a)", "(b)", "(c)", "(2)"]
     assert any("2020 No. 680" in p.text for p in uk)  # the title block is searchable text
     assert uk[-1].heading == "EDITORIAL NOTE" and "\n" not in uk[-1].text  # joined over pages 2-3
     canada = by_anchor(archive_passages("canada-sergei-magnitsky-law-2017.pdf"))

@@ -15,15 +15,24 @@ from typing import Any
 from . import citations
 from .models import Document, Kind, Passage
 
-FORMATS = ("bluebook", "oscola", "bibtex", "ris", "csl-json")
+FORMATS = ("bluebook", "oscola", "mcgill", "bibtex", "ris", "csl-json")
+STYLES = ("bluebook", "oscola", "mcgill")  # the formal styles a reader may choose for result lines
 MEDIA_TYPES = {
     "bluebook": "text/plain; charset=utf-8",
     "oscola": "text/plain; charset=utf-8",
+    "mcgill": "text/plain; charset=utf-8",
     "bibtex": "application/x-bibtex; charset=utf-8",
     "ris": "application/x-research-info-systems; charset=utf-8",
     "csl-json": "application/vnd.citationstyles.csl+json; charset=utf-8",
 }
-EXTENSIONS = {"bibtex": "bib", "ris": "ris", "csl-json": "json", "bluebook": "txt", "oscola": "txt"}
+EXTENSIONS = {
+    "bibtex": "bib",
+    "ris": "ris",
+    "csl-json": "json",
+    "bluebook": "txt",
+    "oscola": "txt",
+    "mcgill": "txt",
+}
 
 _MONTHS = (
     "January",
@@ -98,8 +107,9 @@ def short_citation(doc: Document) -> str:
         when = ", ".join(x for x in (court, doc.date) if x)
         return f"{name}{number}" + (f" ({when})" if when else "")
     if doc.kind is Kind.LEGISLATION:
-        name = doc.meta.get("short_title") or doc.title
-        year = f" ({doc.date[:4]})" if doc.date[:4].isdigit() else ""
+        name = _statute_name(doc)
+        ids = ", ".join(_other_ids(doc, name))
+        year = f" ({doc.date[:4]})" if doc.date[:4].isdigit() and doc.date[:4] not in name else ""
         return f"{name}{', ' + ids if ids else ''}{year}"
     authors = doc.meta.get("authors") or []
     who = (", ".join(authors[:3]) + ", ") if authors else ""
@@ -118,6 +128,15 @@ def pinpoint(passage: Passage | None, style: str) -> str:
     return forms[0 if style == "bluebook" else 1].format(number)
 
 
+def pin_label(passage: Passage) -> str:
+    """What a lawyer writes to point at a passage: the document's own numbering ("§ 41", "s. 4",
+    "Art. 3", "reg. 4"), else its page ("p. 7"), else nothing: never the running number of an
+    unnumbered paragraph, which looks like the document's own and is not."""
+    if not passage.anchor.startswith("p-"):  # a numbered unit, a page, a schedule
+        return passage.label
+    return f"p. {passage.page}" if passage.page else ""
+
+
 def anchor_label(anchor: str) -> str:
     """A reader's label for a bare anchor ("para-12" -> "¶ 12"), when only the anchor is known."""
     m = _RAW_ANCHOR.match(anchor)
@@ -128,8 +147,8 @@ def anchor_label(anchor: str) -> str:
 
 def _pin_parts(passage: Passage) -> tuple[str, tuple[str, str, str] | None]:
     m = _RAW_ANCHOR.match(passage.anchor)
-    if m and m[1] in _PINS:
-        return m[2], _PINS[m[1]]
+    if m and m[1] in _PINS:  # a decimal point is written "p" in anchors: sec-10p7 is s. 10.7
+        return re.sub(r"(?<=\d)p(?=\d)", ".", m[2]), _PINS[m[1]]
     if passage.page:  # a fallback anchor: cite the page
         return str(passage.page), _PINS["page"]
     return "", None
@@ -184,6 +203,56 @@ def _join(*parts: str) -> str:
     return ", ".join(p for p in parts if p)
 
 
+# -- legislation: the name, and the identifiers that do not repeat it ----------------------------
+def _statute_name(doc: Document) -> str:
+    """The name an Act is cited by: its short title (the title when that holds the short title:
+    "Justice for Victims of Corrupt Foreign Officials Act (Sergei Magnitsky Law)")."""
+    short = str(doc.meta.get("short_title") or "")
+    if short and f"({short})" in doc.title and len(doc.title) <= 120:
+        return doc.title
+    return short or doc.title
+
+
+def _other_ids(doc: Document, name: str, limit: int = 2) -> list[str]:
+    """The first identifiers, leaving out one the name already is ("E.O. 13818")."""
+    key = re.sub(r"\W", "", name.lower())
+    return [i for i in doc.identifiers if re.sub(r"\W", "", i.lower()) != key][:limit]
+
+
+def _ids_of(doc: Document, family: str) -> list[str]:
+    return [i for i in doc.identifiers if citations.family_of(i) == family]
+
+
+def _thousands(number: str) -> str:
+    """Bluebook groups digits of numbers of five digits or more: 13818 -> 13,818."""
+    return f"{int(number):,}" if number.isdigit() and len(number) >= 5 else number
+
+
+_OJ_EURLEX = re.compile(
+    r"OJ\s+(?P<s>[LC])\s*(?P<no>\d+\s?[A-Z]{0,2}),\s*\d{1,2}\.\d{1,2}\.(?P<y>\d{4}),\s*p\.\s*(?P<p>\d+)"
+)  # "OJ L 410I, 7.12.2020, p. 1", as EUR-Lex writes it
+_OJ_OSCOLA = re.compile(
+    r"\[(?P<y>\d{4})\]\s*OJ\s*(?P<s>[LC])\s*(?P<no>\d+\s?[A-Z]{0,2})/(?P<p>\d+)"
+)
+
+
+def _official_journal(doc: Document) -> tuple[str, str, str, str] | None:
+    """(year, series, issue, first page) of an EU act's publication in the Official Journal."""
+    raw = str(doc.meta.get("official_journal") or "")
+    m = _OJ_EURLEX.search(raw) or _OJ_OSCOLA.search(raw)
+    return (m["y"], m["s"], m["no"].replace(" ", ""), m["p"]) if m else None
+
+
+def _eu_act(doc: Document) -> bool:
+    return bool(_ids_of(doc, "eu-reg") or _ids_of(doc, "eu-dir")) or (
+        doc.kind is Kind.LEGISLATION and doc.jurisdiction == "European Union"
+    )
+
+
+def _canadian(doc: Document) -> bool:
+    return bool(_ids_of(doc, "ca-statute") or _ids_of(doc, "ca-reg"))
+
+
 def bluebook(doc: Document, passage: Passage | None = None, url: str = "") -> str:
     pin = pinpoint(passage, "bluebook")
     if doc.genre in ("press release", "summary"):
@@ -203,14 +272,28 @@ def bluebook(doc: Document, passage: Passage | None = None, url: str = "") -> st
         )
         when = " ".join(x for x in (_court(doc, "bluebook"), _bb_date(doc.date)) if x)
         return _join(name, ident, pin) + (f" ({when})" if when else "") + "."
+    if doc.kind is Kind.LEGISLATION and (eo := _ids_of(doc, "us-eo")):
+        # Exec. Order No. 13,818, 82 Fed. Reg. 60,839 (Dec. 20, 2017)
+        number = eo[0].split()[-1]
+        fr = [re.sub(r"(\d+)$", lambda m: _thousands(m[1]), f) for f in _ids_of(doc, "us-fr")[:1]]
+        when = _bb_date(doc.date)
+        head = _join(f"Exec. Order No. {_thousands(number)}", *fr, pin)
+        return head + (f" ({when})" if when else "") + "."
+    if doc.kind is Kind.LEGISLATION and (oj := _official_journal(doc)) and _eu_act(doc):
+        # Council Regulation 2020/1998, 2020 O.J. (L 410I) 1 (EU)
+        year, series, issue, page = oj
+        name = re.sub(r"\s+\((?:EU|EC|EEC|Euratom)\)\s+", " ", doc.title.split(" of ")[0])
+        return _join(name, f"{year} O.J. ({series} {issue}) {page}", pin) + " (EU)."
     if doc.kind is Kind.LEGISLATION:
-        name = doc.meta.get("short_title") or doc.title
-        ids = [i.replace("Pub. L. ", "Pub. L. No. ") for i in doc.identifiers[:2]]
+        name = _statute_name(doc)
+        ids = [i.replace("Pub. L. ", "Pub. L. No. ") for i in _other_ids(doc, name)]
         if pin and ids:  # the section goes after the Public Law number, before the Statutes cite
             ids.insert(1, pin)
         elif pin:
             ids.append(pin)
         year = doc.date[:4] if doc.date[:4].isdigit() else ""
+        if _canadian(doc):  # the year is in the chapter citation; the country in brackets
+            return _join(name, *ids) + " (Can.)."
         return _join(name, *ids) + (f" ({year})" if year and year not in name else "") + "."
     authors = " & ".join(doc.meta.get("authors") or [])
     publisher = doc.meta.get("publisher", "")
@@ -240,13 +323,37 @@ def oscola(doc: Document, passage: Passage | None = None, url: str = "") -> str:
         when = ", ".join(x for x in (_court(doc, "oscola"), _uk_date(doc.date)) if x)
         head = " ".join(x for x in (name, ident, f"({when})" if when else "") if x)
         return _join(head, pin)
+    if doc.kind is Kind.LEGISLATION and (oj := _official_journal(doc)) and _eu_act(doc):
+        # OSCOLA 2.6.1: Council Regulation (EC) 1984/2003 of 8 April 2003 introducing ... [2003]
+        # OJ L295/1, art 3 (the full title, then the Official Journal: year, series, issue/page)
+        year, series, issue, page = oj
+        return _join(f"{doc.title} [{year}] OJ {series}{issue}/{page}", pin)
     if doc.kind is Kind.LEGISLATION:
-        name = doc.meta.get("short_title") or doc.title
-        return _join(name, *(_no_dots(i) for i in doc.identifiers[:2]), pin)
+        name = _statute_name(doc)
+        return _join(name, *(_no_dots(i) for i in _other_ids(doc, name)), pin)
     authors = " and ".join(doc.meta.get("authors") or [])
     where = ", ".join(x for x in (doc.meta.get("publisher", ""), _uk_date(doc.date)) if x)
     head = _join(authors, f"‘{doc.title}’") + (f" ({where})" if where else "")
     return " ".join(x for x in (head, pin, f"<{url}>" if url else "") if x)
+
+
+def mcgill(doc: Document, passage: Passage | None = None, url: str = "") -> str:
+    """The Canadian Guide to Uniform Legal Citation (McGill Guide): for Canadian statutes and
+    regulations "Title, SC 2017, c 21, s 4." / "Title, SOR/2017-233, s 2."; other documents in the
+    OSCOLA forms, which the McGill Guide's rules for foreign sources follow closely (no full stops in
+    abbreviations, pinpoints "s 4", "art 3", "para 41")."""
+    if not _canadian(doc) or doc.kind is not Kind.LEGISLATION:
+        text = oscola(doc, passage, url)
+        return text if text.endswith(".") else text + "."
+    name = _statute_name(doc)
+    ids = []
+    for ident in _other_ids(doc, name, limit=1):
+        # S.C. 2017, c. 21 -> SC 2017, c 21; R.S.C. 1985, c. C-46 -> RSC 1985, c C-46
+        ids.append(re.sub(r"\bc\. ", "c ", ident.replace("R.S.C.", "RSC").replace("S.C.", "SC")))
+    pin = _no_dots(pinpoint(passage, "oscola")) if passage is not None else ""
+    if pin.startswith("para "):  # an unnumbered passage of a statute: its page is no pinpoint
+        pin = ""
+    return _join(name, *ids, pin) + "."
 
 
 # -- the exports -----------------------------------------------------------------------------------
@@ -380,6 +487,7 @@ def csl_json(doc: Document, passage: Passage | None = None, url: str = "") -> st
 _FORMATTERS = {
     "bluebook": bluebook,
     "oscola": oscola,
+    "mcgill": mcgill,
     "bibtex": bibtex,
     "ris": ris,
     "csl-json": csl_json,

@@ -230,15 +230,16 @@ def search(ctx: click.Context, query: tuple[str, ...], as_json: bool, limit: int
         + (f"  (did you mean: {res['suggestion']})" if res["suggestion"] else "")
     )
     for n, hit in enumerate(res["hits"], start=(page - 1) * limit + 1):
-        what = hit["kind"] + (f" · {hit['genre']}" if hit.get("genre") else "")
+        genre = hit.get("genre") if hit.get("genre") != "commentary" else ""
+        what = hit["kind"] + (f" · {genre}" if genre else "")
         when = f"{hit['date_basis']} {hit['date']}" if hit["date"] else ""
         current = f"current to {hit['current_to']}" if hit.get("current_to") else ""
         tags = ", ".join(x for x in (what, when, current) if x)
         click.echo(printable(f"{n:>3}. {hit['title']}  [{tags}]  id={hit['id']}"))
         for p in hit["passages"][:1]:
-            where = p["label"] + (
-                f", p. {p['page']}" if p["page"] and not p["anchor"].startswith("page-") else ""
-            )
+            where = p["label"] or "¶"
+            if p["page"] and not where.startswith("p. "):
+                where += f", p. {p['page']}"
             click.echo(printable(f"     {where}: {_plain(p['snippet'])}"))
 
 

@@ -833,6 +833,10 @@ def _legislation(
         out["date"] = when
     out["enactment_date"] = when
     out["current_to"] = _current_to(passages)
+    if "eu-reg" in families or "celex" in families or out["jurisdiction"] == "European Union":
+        out["official_journal"] = next(
+            (m[0] for p in passages[:12] if (m := _OJ.search(" ".join(p.text.split())))), ""
+        )
 
     # the short title ("may be cited as"), the long title ("An Act to ..."), and a better title
     # than the parser's when that is weak (an identifier, truncated, a U.S. Code title)
@@ -847,6 +851,9 @@ def _legislation(
     return out
 
 
+_OJ = re.compile(
+    r"\bOJ\s+[LC]\s*\d+\s?[A-Z]{0,2},\s*\d{1,2}\.\d{1,2}\.\d{4},\s*p\.\s*\d+"
+)  # EUR-Lex
 _CHAPTER_YEAR = re.compile(r"^S\.C\. (?P<y>(?:18|19|20)\d\d), c\. ")  # S.C. 2017, c. 21
 _FROM_ENACTMENT = re.compile(  # the Code's words where the Act said "the date of enactment"
     r"(?i)\b(?:the\s+day\s+before|days\s+after|on\s+or\s+after|beginning\s+on)\s+$"

@@ -17,7 +17,7 @@ import time
 from typing import Any
 
 from .archive import Archive
-from .cite import short_citation
+from .cite import STYLES, format_citation, pin_label, short_citation
 from .config import Settings
 from .errors import NotFound, QueryError
 from .index import querylang
@@ -185,6 +185,8 @@ class SearchService:
             "jurisdiction": doc.jurisdiction,
             "identifiers": list(doc.identifiers),
             "citation": short_citation(doc),
+            # the formal styles, for the reader's chosen one on the result line
+            "cite": {style: format_citation(doc, style) for style in STYLES},
             "score": round(hit.score, 4),
             "restricted": doc.restricted,
             "snippet": passages[0]["snippet"] if passages else "",
@@ -197,7 +199,7 @@ class SearchService:
         return {
             "anchor": p.anchor,
             "page": p.page,
-            "label": p.label,
+            "label": pin_label(p),  # the document's own numbering, else the page, else ""
             "heading": p.heading,
             "ocr": p.ocr,
             "snippet": self.backend.highlight(

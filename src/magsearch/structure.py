@@ -7,7 +7,8 @@ Pure, no I/O.  ``segment(blocks, kind)``, ``guess_kind(blocks)`` (evidence: ``ki
   the longest plausible chain (increasing, jumps <= MAX_JUMP, a year 1800-2100 only right after
   its predecessor), so restarts at "1.", quoted lists and "2019." are continuations.
 * legislation: ``sec-404`` "Sec. 404" (SEC./Section), ``sec-10101`` "§ 10101", ``art-3`` "Art. 3",
-  ``reg-4`` "Reg. 4", UK "4.—(1)" ``sec-4`` "s. 4", Canadian "2 (1)" ``sec-2-1`` "s. 2(1)".
+  ``reg-4`` "Reg. 4", UK "4.—(1)" ``sec-4`` "s. 4" (``reg-4`` "reg. 4" in UK Regulations),
+  Canadian "2 (1)" ``sec-2-1`` "s. 2(1)".
   A decimal point in a number is written ``p`` (Canadian 4.1 ``sec-4p1``, 4.1 (2) ``sec-4p1-2``,
   8 (1.1) ``sec-8-1p1``), so section 4.1 never collides with subsection 4(1).  A schedule, annex
   or appendix is one passage: ``schedule``, ``schedule-2``, ``annex-i``.
@@ -729,7 +730,29 @@ def segment(blocks: list[Block], kind: str) -> list[Passage]:
     if drafts is None:
         rank_fn = _ruling_heading_rank if kind == "ruling" else _prose_rank
         drafts = _segment_pages(prepared, rank_fn) if is_pdf else _walk(prepared, rank_fn, {})
-    return _finalise(drafts)
+    passages = _finalise(drafts)
+    if kind == "legislation" and _uk_regulations(prepared):
+        passages = [_as_regulation(p) for p in passages]
+    return passages
+
+
+_SI_LINE = re.compile(r"(?i)^(?:(?:19|20)\d\d\s+No\.\s*\d+|statutory\s+instruments?)$")
+
+
+def _uk_regulations(blocks: list[Block]) -> bool:
+    """A UK statutory instrument that calls itself Regulations ("2020 No. 680" at its head)."""
+    head = [b.text.strip() for b in blocks[:15]]
+    return any(_SI_LINE.match(t) for t in head) and any(
+        re.search(r"\bRegulations\b", t) for t in head
+    )
+
+
+def _as_regulation(p: Passage) -> Passage:
+    """UK regulations are cited by regulation: "4.—(1)" is ``reg-4`` "reg. 4", not a section."""
+    m = re.fullmatch(r"sec-(\S+)", p.anchor)
+    if not m or not p.label.startswith("s. "):
+        return p
+    return replace(p, anchor=f"reg-{m[1]}", label="reg. " + p.label[3:])
 
 
 # pattern -> (weight, least number of matches); each signal counts once

@@ -6,7 +6,7 @@ from dataclasses import asdict
 from typing import Any
 
 from .archive import RESTRICTED_IDS, Archive, CitationLink
-from .cite import short_citation
+from .cite import pin_label, short_citation
 from .errors import NotFound, Withdrawn
 from .models import Document, Passage, Version
 
@@ -23,6 +23,8 @@ def document_view(
     chosen = version or doc.current_version
     if chosen not in {v.sha256 for v in versions}:
         raise NotFound(f"document {doc_id!r} has no version {chosen[:80]!r}")
+    passages = archive.passages(chosen)
+    own = {p.anchor: pin_label(p) for p in archive.passages(doc.current_version)}
     d = asdict(doc)
     d["kind"] = doc.kind.value
     d["identifiers"] = list(doc.identifiers)
@@ -32,17 +34,35 @@ def document_view(
         "is_current": chosen == doc.current_version,
         "citation": short_citation(doc),
         "versions": [asdict(v) for v in versions],
-        "passages": [asdict(p) for p in archive.passages(chosen)],
+        "passages": [{**asdict(p), "label": pin_label(p)} for p in passages],
         "citations": [asdict(c) for c in archive.citations(chosen)],
         "cites": [
-            _link(link, outgoing=True)
+            {**_link(link, outgoing=True), "label": own.get(link.citing_anchor, "")}
             for link in archive.cites(doc_id, include_restricted=include_restricted)
         ],
-        "cited_by": [
-            _link(link, outgoing=False)
-            for link in archive.cited_by(doc_id, include_restricted=include_restricted)
-        ],
+        "cited_by": _with_labels(
+            archive,
+            [
+                _link(link, outgoing=False)
+                for link in archive.cited_by(doc_id, include_restricted=include_restricted)
+            ],
+        ),
     }
+
+
+def _with_labels(archive: Archive, links: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each citing passage's pinpoint label ("§ 46", "p. 2", or "" for an unnumbered one)."""
+    by_doc: dict[str, set[str]] = {}
+    for link in links:
+        by_doc.setdefault(link["doc_id"], set()).add(link["anchor"])
+    labels: dict[tuple[str, str], str] = {}
+    for doc_id, anchors in by_doc.items():
+        doc = archive.find_document(doc_id)
+        if doc is None:
+            continue
+        found = archive.passages_by_anchor(doc.current_version, sorted(anchors))
+        labels.update({(doc_id, a): pin_label(p) for a, p in found.items()})
+    return [{**link, "label": labels.get((link["doc_id"], link["anchor"]), "")} for link in links]
 
 
 def _link(link: CitationLink, *, outgoing: bool) -> dict[str, Any]:

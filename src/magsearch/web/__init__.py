@@ -14,7 +14,7 @@ from flask import Flask, request
 from flask.wrappers import Response
 
 from magsearch.accounts import secret_key
-from magsearch.cite import anchor_label, long_date
+from magsearch.cite import STYLES, anchor_label, long_date, pin_label
 from magsearch.config import Settings
 from magsearch.search import MAX_PAGE
 
@@ -66,6 +66,9 @@ def create_app(
         doc_url=doc_url,
         page_window=page_window,
         anchor_label=anchor_label,
+        pin_label=pin_label,
+        cite_styles=STYLES,
+        style_names={"bluebook": "Bluebook", "oscola": "OSCOLA", "mcgill": "McGill Guide"},
         max_page=MAX_PAGE,
     )
     app.extensions["magsearch"] = LibraryHolder(settings, app.config.get("MAGSEARCH_LIBRARY"))

@@ -15,7 +15,7 @@ from flask import current_app, request, url_for
 from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 
-from magsearch import cite, views
+from magsearch import citations, cite, views
 from magsearch.accounts import Accounts
 from magsearch.config import Settings
 from magsearch.errors import NotFound, QueryError
@@ -162,6 +162,7 @@ def citation_block(
         "url": url,
         "bluebook": cite.bluebook(doc, passage, url if doc.kind.value == "article" else ""),
         "oscola": cite.oscola(doc, passage, url if doc.kind.value == "article" else ""),
+        "mcgill": cite.mcgill(doc, passage, url if doc.kind.value == "article" else ""),
         "short": cite.short_citation(doc),
     }
 
@@ -248,6 +249,7 @@ def document_context(
         "cite": citation_block(doc, pinned),
         "meta_tags": highwire(doc, shown),
         "labels": {p["anchor"]: p["label"] for p in view["passages"]},
+        "unlinked": unlinked_citations(view),
         "similar": similar(lib, doc, include_restricted=include_restricted),
         "formats": cite.FORMATS,
         "canonical": doc_url(doc.id, external=True),
@@ -257,6 +259,28 @@ def document_context(
         "part_url": part_url,
         "anchor_href": anchor_href,
     }
+
+
+def unlinked_citations(view: dict[str, Any]) -> list[dict[str, Any]]:
+    """What the document cites that the archive does not hold (nor the document itself is): each
+    citation once (as normalised),
+    with its family's name and the passages it occurs in, in order of first occurrence."""
+    linked = {c["normalized"] for c in view["cites"]} | set(view["document"]["identifiers"])
+    out: dict[str, dict[str, Any]] = {}
+    for c in view["citations"]:
+        if c["normalized"] in linked:
+            continue
+        entry = out.setdefault(
+            c["normalized"],
+            {
+                "normalized": c["normalized"],
+                "family": citations.FAMILIES.get(c["family"], c["family"]),
+                "anchors": [],
+            },
+        )
+        if c["anchor"] not in entry["anchors"]:
+            entry["anchors"].append(c["anchor"])
+    return list(out.values())
 
 
 def page_window(page: int, last: int, width: int = 2) -> list[int | None]:

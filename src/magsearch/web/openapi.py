@@ -72,6 +72,7 @@ SCHEMAS: dict[str, Any] = {
             "jurisdiction": _S,
             "identifiers": _STRS,
             "citation": _S,
+            "cite": _obj({"bluebook": _S, "oscola": _S, "mcgill": _S}),
             "score": {"type": "number"},
             "restricted": {
                 "type": "boolean",
@@ -155,6 +156,10 @@ SCHEMAS: dict[str, Any] = {
             "normalized": _S,
             "raw": _S,
             "anchor": {"type": "string", "description": "the citing passage's anchor"},
+            "label": {
+                "type": "string",
+                "description": "the citing passage's pinpoint (§ 46, p. 2; empty for an unnumbered one)",
+            },
         }
     ),
     "DocumentView": _obj(

@@ -112,8 +112,37 @@
     });
   }
 
+  /* The citation style of the result lines (Bluebook, OSCOLA, McGill), chosen by the reader and
+     remembered in localStorage; without this script the lines are in Bluebook. */
+  var STYLE_KEY = "magsearch.citeStyle";
+  function showStyle(style) {
+    var lines = document.querySelectorAll(".cite-in[data-style]");
+    var known = Array.prototype.some.call(lines, function (p) {
+      return p.getAttribute("data-style") === style;
+    });
+    if (!known) { return; }
+    Array.prototype.forEach.call(lines, function (p) {
+      p.hidden = p.getAttribute("data-style") !== style;
+    });
+  }
+  function setupCiteStyle() {
+    var choice = document.querySelector("[data-cite-style-choice]");
+    var select = document.getElementById("cite-style");
+    if (!choice || !select) { return; }
+    var saved = null;
+    try { saved = window.localStorage.getItem(STYLE_KEY); } catch (e) { saved = null; }
+    if (saved && select.querySelector('option[value="' + saved + '"]')) { select.value = saved; }
+    showStyle(select.value);
+    choice.hidden = false;
+    select.addEventListener("change", function () {
+      try { window.localStorage.setItem(STYLE_KEY, select.value); } catch (e) { /* private mode */ }
+      showStyle(select.value);
+    });
+  }
+
   function start() {
     setupUploadProgress();
+    setupCiteStyle();
     setupCopyButtons();
     followMissingAnchor();
     window.addEventListener("hashchange", followMissingAnchor);
