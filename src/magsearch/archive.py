@@ -530,11 +530,20 @@ class Archive:
         ).fetchall()
         return [bytes(r[0]) for r in rows if r[1] == "failed"]
 
-    def ingest_log(self, limit: int = 100) -> list[dict[str, Any]]:
+    def ingest_log(self, limit: int = 100, *, status: str | None = None) -> list[dict[str, Any]]:
+        """The newest `limit` lines of the ingest log (of one `status` only, when given: filtered
+        before the limit, so `--failed` never hides a failure behind newer successes), each with
+        its `warnings` as a list."""
+        where, args = ("WHERE status = ?", (status, limit)) if status else ("", (limit,))
         rows = self.db.execute(
-            "SELECT * FROM ingest_log ORDER BY id DESC LIMIT ?", (limit,)
+            f"SELECT * FROM ingest_log {where} ORDER BY id DESC LIMIT ?", args
         ).fetchall()
-        return [dict(r) for r in rows]
+        out = []
+        for r in rows:
+            row = dict(r)
+            row["warnings"] = json.loads(row.get("warnings_json") or "[]")
+            out.append(row)
+        return out
 
     def verify(self) -> list[str]:
         """Fixity and consistency: one line per problem (empty when all is well)."""

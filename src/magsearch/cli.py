@@ -112,7 +112,7 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], kind: str | None, as_jso
     lib = _lib(ctx)
     if if_empty and lib.archive.count_documents() > 0:
         click.echo(
-            f"archive already holds {lib.archive.count_documents()} documents; nothing to do"
+            f"archive already holds {_n(lib.archive.count_documents(), 'document')}; nothing to do"
         )
         return
     if not paths and not retry_failed:
@@ -137,6 +137,11 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], kind: str | None, as_jso
                 bar.set_postfix_str(f"{pages / elapsed:.1f} pages/s", refresh=False)
             if res.status == "failed":
                 bar.write(f"failed: {printable(res.path)}: {printable(res.error)}", file=sys.stderr)
+            elif not as_json:  # (--json carries them in each line)
+                for warning in res.warnings:
+                    bar.write(
+                        f"warning: {printable(res.path)}: {printable(warning)}", file=sys.stderr
+                    )
             if as_json:
                 bar.write(
                     printable(json.dumps(res.as_json(), ensure_ascii=False), json=True),
@@ -150,7 +155,7 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], kind: str | None, as_jso
             _die(str(exc), 1)
     _after_ingest(lib, results)
     summary = (
-        f"{counts['ingested']} ingested, {counts['new-version']} new versions, "
+        f"{counts['ingested']} ingested, {_n(counts['new-version'], 'new version')}, "
         f"{counts['unchanged']} unchanged, {counts['failed']} failed, {warned} with warnings"
     )
     click.echo(summary, err=as_json)
@@ -173,6 +178,11 @@ def _after_ingest(lib: Library, results: list[FileResult]) -> None:
         curation.keep_edits(lib, [r.id for r in results if r.status == "new-version"])
     except (sqlite3.Error, OSError, MagsearchError) as exc:  # a full disk, say
         click.echo(f"magsearch: could not write the audit log: {exc}", err=True)
+
+
+def _n(count: int, noun: str) -> str:
+    """ "1 document", "2 documents"."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def _replace(settings: Settings, **changes: Any) -> Settings:
@@ -226,7 +236,7 @@ def search(ctx: click.Context, query: tuple[str, ...], as_json: bool, limit: int
     if res["partial"]:
         click.echo("note: the search ran out of time; results are partial", err=True)
     click.echo(
-        f"{res['total']} documents"
+        _n(res["total"], "document")
         + (f"  (did you mean: {res['suggestion']})" if res["suggestion"] else "")
     )
     for n, hit in enumerate(res["hits"], start=(page - 1) * limit + 1):
@@ -263,7 +273,7 @@ def reindex(ctx: click.Context) -> None:
             n = rebuild(lib.archive, lib.index, bar.update)
         except MagsearchError as exc:
             _die(str(exc), 1)
-    click.echo(f"reindexed {n} documents")
+    click.echo(f"reindexed {_n(n, 'document')}")
 
 
 @cli.command()
@@ -336,8 +346,9 @@ def check(ctx: click.Context, as_json: bool) -> None:
             click.echo(printable(f"{d}: in the index, not in the catalog"), err=True)
         problems = sum(len(v) for v in found.values())
         click.echo(
-            f"{len(catalog)} documents checked, {problems} problems ({len(found['missing'])} "
-            f"missing, {len(found['extra'])} extra, {len(found['corrupt'])} corrupt)"
+            f"{_n(len(catalog), 'document')} checked, {_n(problems, 'problem')} "
+            f"({len(found['missing'])} missing, {len(found['extra'])} extra, "
+            f"{len(found['corrupt'])} corrupt)"
         )
     sys.exit(1 if any(found.values()) else 0)
 
@@ -360,7 +371,8 @@ def export_(ctx: click.Context, bag: Path) -> None:
             _die(str(exc), 2)
     Accounts(lib.archive).audit(cli_actor(), "export", str(bag), **counts)
     click.echo(
-        f"exported {counts.get('documents', 0)} documents, {counts['originals']} originals to {bag}"
+        f"exported {_n(counts.get('documents', 0), 'document')}, "
+        f"{_n(counts['originals'], 'original')} to {bag}"
     )
 
 
@@ -380,7 +392,10 @@ def import_(ctx: click.Context, bag: Path) -> None:
     except PreservationError as exc:
         _die(str(exc), 1)
     Accounts(lib.archive).audit(cli_actor(), "import", str(bag), **counts)
-    click.echo(f"imported {counts.get('documents', 0)} documents, {counts['originals']} originals")
+    click.echo(
+        f"imported {_n(counts.get('documents', 0), 'document')}, "
+        f"{_n(counts['originals'], 'original')}"
+    )
 
 
 @cli.command("log")
@@ -390,13 +405,13 @@ def import_(ctx: click.Context, bag: Path) -> None:
 def log_(ctx: click.Context, limit: int, failed: bool) -> None:
     """The ingest log, newest first."""
     lib = _lib(ctx, sync=False)
-    for row in lib.archive.ingest_log(limit):
-        if failed and row["status"] != "failed":
-            continue
+    for row in lib.archive.ingest_log(limit, status="failed" if failed else None):
         extra = row["error"] or row["doc_id"]
         click.echo(
             f"{row['at']}  {row['status']:<11}  {printable(row['path'])}  {printable(extra)}"
         )
+        for warning in row["warnings"]:
+            click.echo(f"{'':20}  {'warning':<11}  {printable(warning)}")
 
 
 @cli.command()
