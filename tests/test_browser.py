@@ -87,7 +87,8 @@ def test_search_a_phrase_open_a_result_and_land_on_the_paragraph(page: Any, base
     assert page.title().startswith(PHRASE)
     first = page.locator("ol.hits > li").first
     assert "Magnitskiy and Others v. Russia" in first.locator("h2").inner_text()
-    assert first.locator("mark").count() >= 2
+    # the phrase is marked where it stands, whole (never its words alone)
+    assert first.locator("mark", has_text="medical care given to the first applicant").count() >= 1
     shot(page, "search")
     first.locator("a.pin[href$='#para-31']").click()
     page.wait_for_url(f"**/d/{RULING_ID}#para-31")
@@ -135,7 +136,7 @@ def test_open_a_pinned_version_and_a_moved_anchor(page: Any, base_url: str) -> N
     page.wait_for_url(f"**/d/{AMENDED_ID}/v/*")
     playwright.expect(page.get_by_text("A newer version exists")).to_be_visible()
     assert page.locator(f"#{VANISHED_ANCHOR}").count() == 1
-    page.get_by_role("link", name="read the current version").click()
+    page.locator(".version-note").get_by_role("link", name="read the current version").click()
     page.wait_for_url(f"**/d/{AMENDED_ID}")
     # a permalink whose anchor is gone from the newest version lands on the version that had it
     page.goto(f"/d/{AMENDED_ID}#{VANISHED_ANCHOR}")
@@ -171,3 +172,145 @@ def test_works_without_javascript(browser: Any, base_url: str) -> None:
         assert pg.get_by_role("link", name="BibTeX").is_visible()
     finally:
         context.close()
+
+
+# -- what a lawyer sees, at 1280 px and on a phone (390 px) -----------------------------------------
+WIDTHS = (1280, 390)
+
+
+@pytest.fixture(params=WIDTHS, ids=lambda w: f"{w}px")
+def sized(request: pytest.FixtureRequest, browser: Any, base_url: str) -> Iterator[Any]:
+    width = request.param
+    context = browser.new_context(
+        viewport={"width": width, "height": 844 if width < 600 else 900},
+        base_url=base_url,
+        is_mobile=width < 600,
+        has_touch=width < 600,
+    )
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=base_url)
+    pg = context.new_page()
+    pg.width = width
+    problems: list[str] = []
+    pg.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
+    pg.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    yield pg
+    context.close()
+    assert not problems, problems
+
+
+def no_sideways_scroll(page: Any) -> None:
+    """Nothing sticks out of the viewport: the page does not scroll sideways, and no element is
+    wider than the page (a long identifier wraps)."""
+    width = page.evaluate("window.innerWidth")
+    assert page.evaluate("document.documentElement.scrollWidth") <= width, page.url
+    wide = page.evaluate(
+        """() => Array.from(document.querySelectorAll('main *'))
+            .filter(e => e.getClientRects().length && e.getBoundingClientRect().right > window.innerWidth + 1)
+            .filter(e => !e.closest('.visually-hidden, .offscreen'))
+            .map(e => e.tagName + '.' + e.className + ': ' + (e.textContent || '').slice(0, 40))"""
+    )
+    assert not wide, (page.url, wide[:5])
+
+
+def test_no_page_scrolls_sideways(sized: Any) -> None:
+    for url in ("/", "/search?q=Magnitskiy+custody", f"/d/{RULING_ID}", f"/d/{AMENDED_ID}",
+                "/d/eu-regulation-2020-1998", f"/d/{RULING_ID}/cite"):  # fmt: skip
+        sized.goto(url)
+        no_sideways_scroll(sized)
+    sized.goto(f"/d/{RULING_ID}")
+    ecli = sized.locator(".doc-facts .ident", has_text="ECLI:CE:ECHR")
+    playwright.expect(ecli).to_be_visible()
+    box = ecli.bounding_box()
+    assert box["x"] + box["width"] <= sized.width  # the ECLI wraps, whole, inside the page
+    shot(sized, f"document-{sized.width}")
+
+
+def test_filters_are_reachable_from_the_top_of_the_results(sized: Any) -> None:
+    sized.goto("/search?q=Magnitsky")
+    shot(sized, f"search-{sized.width}")
+    if sized.width >= 1000:  # beside the results
+        playwright.expect(sized.locator("#facets-h")).to_be_in_viewport()
+        return
+    jump = sized.get_by_role("link", name="Filter results")
+    playwright.expect(jump).to_be_in_viewport()  # at the top, before ~6,000 px of results
+    jump.click()
+    playwright.expect(sized.locator("#facets-h")).to_be_in_viewport()
+    sized.locator("section.facet", has_text="Kind").get_by_role("link", name="Ruling").click()
+    sized.wait_for_url("**kind=ruling*")
+    kinds = sized.locator("ol.hits .kind").all_inner_texts()
+    assert kinds and all(k.strip().lower().startswith("ruling") for k in kinds)
+    shot(sized, f"search-filtered-{sized.width}")
+
+
+def test_the_judgment_first_and_its_press_release_marked(sized: Any) -> None:
+    sized.goto("/search?q=Magnitskiy+custody&kind=ruling")
+    hits = sized.locator("ol.hits > li")
+    assert hits.nth(0).locator("h2").inner_text() == "Magnitskiy and Others v. Russia"
+    assert "PRESS RELEASE" in hits.nth(1).locator(".kind").inner_text().upper()
+    assert (
+        "Press Release, Eur. Ct. H.R." in hits.nth(1).locator(".cite-in:not([hidden])").inner_text()
+    )
+
+
+def test_the_result_line_in_the_chosen_style_remembered(sized: Any) -> None:
+    sized.goto("/search?q=Magnitskiy+custody")
+    first = sized.locator("ol.hits > li").first
+    line = first.locator(".cite-in:not([hidden])")
+    assert line.count() == 1 and "Eur. Ct. H.R. Aug. 27, 2019" in line.inner_text()  # Bluebook
+    sized.get_by_label("Citations in").select_option("oscola")
+    assert "(ECtHR, 27 August 2019)" in line.inner_text()
+    line.get_by_role("button", name="Copy citation").click()
+    copied = sized.evaluate("navigator.clipboard.readText()")
+    assert copied.startswith("Magnitskiy and Others v Russia App nos 32631/09")
+    sized.goto("/search?q=Canada")  # another page: the choice is remembered
+    assert sized.get_by_label("Citations in").input_value() == "oscola"
+    assert "SC 2017, c 21" in sized.locator(".cite-in:not([hidden])").first.inner_text() or any(
+        "SC 2017, c 21" in t for t in sized.locator(".cite-in:not([hidden])").all_inner_texts()
+    )
+    sized.get_by_label("Citations in").select_option("mcgill")
+    texts = sized.locator(".cite-in:not([hidden])").all_inner_texts()
+    assert any(
+        "Justice for Victims of Corrupt Foreign Officials Act (Sergei Magnitsky Law), SC 2017, c 21."
+        in t
+        for t in texts
+    ), texts
+    shot(sized, f"search-mcgill-{sized.width}")
+
+
+def test_an_old_paragraph_link_says_where_it_landed(sized: Any) -> None:
+    sized.goto(f"/d/{AMENDED_ID}#{VANISHED_ANCHOR}")
+    sized.wait_for_url(f"**/d/{AMENDED_ID}/v/*#{VANISHED_ANCHOR}")
+    playwright.expect(sized.locator(f"#{VANISHED_ANCHOR}")).to_be_in_viewport()
+    bar = sized.locator(".version-bar")
+    playwright.expect(bar).to_be_in_viewport()
+    assert "Version 1 of 2" in bar.inner_text()
+    target = sized.locator(f"#{VANISHED_ANCHOR}").bounding_box()
+    box = bar.bounding_box()
+    assert target["y"] + 20 < box["y"]  # the passage's start is not under the bar
+    shot(sized, f"old-version-{sized.width}")
+    bar.get_by_role("link", name="Read the current version").click()
+    sized.wait_for_url(f"**/d/{AMENDED_ID}")
+    assert sized.locator(".version-bar").count() == 0
+
+
+def test_pinpoints_and_cited_by_labels(sized: Any) -> None:
+    sized.goto(f"/d/{RULING_ID}")
+    pins = sized.locator(".passage-tools a.pin").all_inner_texts()
+    assert "§ 31" in pins and not any(p.startswith("¶ ") and p[2:].isdigit() for p in pins)
+    cited_by = sized.locator("#cited-by .where a").all_inner_texts()
+    assert cited_by and not any(t.startswith("p-") for t in cited_by), cited_by
+    sized.goto("/d/us-eo-13818-2017")
+    section = sized.locator("#cites-elsewhere")
+    sized.locator("#cites-elsewhere").scroll_into_view_if_needed()
+    assert (
+        "50 U.S.C. 1701" in section.inner_text() and section.locator("a[href^='/d/']").count() == 0
+    )
+    shot(sized, f"unlinked-{sized.width}")
+
+
+def test_the_home_page_describes_the_archive_served(sized: Any) -> None:
+    sized.goto("/")
+    lede = sized.locator(".lede").inner_text()
+    assert "documents (" in lede and "rulings" in lede and "pieces of legislation" in lede
+    assert sized.locator("#newest-h").count() == 1
+    shot(sized, f"home-{sized.width}")

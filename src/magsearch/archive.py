@@ -595,6 +595,16 @@ class Archive:
             hidden |= self.restricted_ids()
         return frozenset(hidden)
 
+    def count_by_kind(self, *, include_restricted: bool) -> dict[str, int]:
+        """Documents readers can see (not withdrawn; restricted ones only when asked for) per kind,
+        the most numerous first."""
+        where = "" if include_restricted else f"AND id NOT IN ({RESTRICTED_IDS})"
+        rows = self.db.execute(
+            f"SELECT kind, COUNT(*) FROM documents WHERE withdrawn = '' {where} "
+            "GROUP BY kind ORDER BY COUNT(*) DESC, kind"
+        ).fetchall()
+        return {r[0]: int(r[1]) for r in rows}
+
     def count_visible(self, *, include_restricted: bool) -> int:
         where = "" if include_restricted else f"AND id NOT IN ({RESTRICTED_IDS})"
         row = self.db.execute(f"SELECT COUNT(*) FROM documents WHERE withdrawn = '' {where}")

@@ -138,6 +138,19 @@ def recent_documents(
     return [archive.get_document(r[0]) for r in rows]
 
 
+def newest_documents(
+    archive: Archive, limit: int = 5, *, include_restricted: bool = False
+) -> list[Document]:
+    """The documents with the latest dates (decided, enacted, published), newest first."""
+    hidden = "" if include_restricted else f"AND id NOT IN ({RESTRICTED_IDS})"
+    rows = archive.db.execute(
+        f"SELECT id FROM documents WHERE withdrawn = '' AND date != '' {hidden} "
+        "ORDER BY date DESC, id LIMIT ?",
+        (max(0, limit),),
+    ).fetchall()
+    return [archive.get_document(r[0]) for r in rows]
+
+
 def documents_by_id(archive: Archive, ids: list[str]) -> dict[str, Document]:
     found = (archive.find_document(i) for i in dict.fromkeys(ids))
     return {d.id: d for d in found if d is not None}

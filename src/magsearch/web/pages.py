@@ -34,12 +34,31 @@ def search() -> Any:
     return render_template("search.html", r=result, state=state)
 
 
+# The bundled collection (archive/ in the repository): the home page describes it only when it is
+# what is served, whole.
+BUNDLED_IDS = frozenset({
+    "echr-magnitskiy-2019", "echr-magnitskiy-2019-press-release", "us-magnitsky-act-2012",
+    "us-global-magnitsky-act-2016", "us-eo-13818-2017", "uk-ghr-sanctions-regulations-2020",
+    "eu-regulation-2020-1998", "ca-magnitsky-law-2017", "article-magnitsky-laws-after-strasbourg",
+    "article-russian-response-baltic-laws",
+})  # fmt: skip
+
+
 def _home(*, hint: bool) -> str:
     lib = library()
     see = sees_restricted()
     recent = views.recent_documents(lib.archive, 20, include_restricted=see)
     total = lib.archive.count_visible(include_restricted=see)
-    return render_template("home.html", recent=recent, total=total, hint=hint)
+    kinds = lib.archive.count_by_kind(include_restricted=see)
+    newest = views.newest_documents(lib.archive, 5, include_restricted=see)
+    present = views.documents_by_id(lib.archive, sorted(BUNDLED_IDS))
+    bundled = len(present) == len(BUNDLED_IDS) and all(
+        not d.withdrawn and (see or not d.restricted) for d in present.values()
+    )
+    return render_template(
+        "home.html", recent=recent, total=total, kinds=kinds, newest=newest, bundled=bundled,
+        hint=hint,
+    )  # fmt: skip
 
 
 @bp.get("/feed.atom")
