@@ -71,7 +71,9 @@ def test_browse_by_filter_without_words(client: FlaskClient) -> None:
 def test_search_results(client: FlaskClient) -> None:
     page = html(client, "/search?q=medical+care")
     assert re.search(r"<title>medical care – search · magsearch</title>", page)
-    assert re.search(r'class="results-summary"[^>]*>\d+ documents for <q>medical care</q></h1>', page)
+    assert re.search(
+        r'class="results-summary"[^>]*>\d+ documents for <q>medical care</q></h1>', page
+    )
     assert re.search(r'href="/d/echr-magnitskiy-2019#para-\d+"', page), (
         "a hit links to its paragraph"
     )
