@@ -161,7 +161,7 @@ def test_snippets_never_cut_a_word_or_a_number(lib: Library) -> None:
 def test_a_phrase_is_marked_as_a_phrase(lib: Library) -> None:
     found = all_snippets(lib, '"medical care"')
     assert sum("<mark>medical care</mark>" in s for s in found) >= 3
-    for s in found:  # (a passage found by its heading shows its opening, unmarked)
+    for s in found:  # (a passage found by its heading shows the heading, marked, first)
         assert set(re.findall(r"<mark>([^<]*)</mark>", s)) <= {"medical care", "Medical care"}, s
         assert not re.search(r"(?i)medical care", re.sub(r"<mark>[^<]*</mark>", "", s)), s
 
@@ -172,3 +172,10 @@ def test_an_identifier_is_marked_whole(lib: Library) -> None:
     assert not any("<mark>32631</mark>" in s or "<mark>09</mark>" in s for s in found)
     pl = all_snippets(lib, "Pub. L. 112-208")
     assert any(re.search(r"<mark>Pub\. L\. (?:No\. )?112[-–]208</mark>", s) for s in pl), pl[:3]
+
+
+def test_a_passage_found_by_its_heading_shows_the_heading_marked(lib: Library) -> None:
+    """ "medical care" is in the heading of § 16, not in its text: the snippet says why it is there."""
+    hits = lib.search.search('"Article 2" "medical care"')["hits"]
+    for p in (p for h in hits for p in h["passages"]):
+        assert "<mark>" in p["snippet"], p

@@ -196,15 +196,26 @@ class SearchService:
     def _passage(self, p: Passage, marks: Marks, cut: Deadline) -> dict[str, Any]:
         # past the search's deadline, the passage's opening words instead of marked fragments
         marks = Marks() if cut.expired() else marks
+
+        def mark(text: str) -> str:
+            return self.backend.highlight(
+                text, tuple(marks.terms), phrases=marks.phrases, idents=marks.idents
+            )
+
+        snippet = mark(p.text)
+        if "<mark>" not in snippet and p.heading:  # found by a heading above it (searched too)
+            for head in reversed(p.heading.split(" › ")):
+                marked = mark(head)
+                if "<mark>" in marked:
+                    snippet = f"{marked} — {snippet}"
+                    break
         return {
             "anchor": p.anchor,
             "page": p.page,
             "label": pin_label(p),  # the document's own numbering, else the page, else ""
             "heading": p.heading,
             "ocr": p.ocr,
-            "snippet": self.backend.highlight(
-                p.text, tuple(marks.terms), phrases=marks.phrases, idents=marks.idents
-            ),
+            "snippet": snippet,
         }
 
 
