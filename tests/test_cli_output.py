@@ -56,4 +56,4 @@ def test_counts_are_in_good_english(
     run(data, "ingest", str(ARCHIVE / "us-executive-order-13818.html"))
     assert run(data, "search", *query.split()).stdout.splitlines()[0] == line
     check = run(data, "check")
-    assert check.stdout.strip() == "1 document checked, 0 problems", check.stdout
+    assert check.stdout.startswith("1 document checked, 0 problems"), check.stdout
