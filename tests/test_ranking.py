@@ -25,7 +25,7 @@ ARTICLE = "article-magnitsky-laws-after-strasbourg"
 def lib(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Library]:
     library = open_library(make_settings(tmp_path_factory.mktemp("ranking") / "data", workers=2))
     results = Ingester(library.archive, library.index, library.settings).run(find_files([ARCHIVE]))
-    assert [r.status for r in results] == ["ingested"] * 10
+    assert results and all(r.status == "ingested" for r in results)
     yield library
     library.close()
 
