@@ -219,10 +219,9 @@ def run_queued(
             try:
                 if down_since is not None:  # back: publish again what may have been lost
                     backend.client.ping()
-                    again = list(inflight.values())
-                    inflight.clear()
-                    for job in again:
-                        inflight[publish(job)] = job
+                    # all or nothing: should the broker fail again half-way, every job is still
+                    # in flight under its old id and is published again at the next recovery
+                    inflight = {publish(job): job for job in inflight.values()}
                     down_since = None
                 while len(inflight) < max(1, window) and (
                     not inflight or sum(len(j.data) for j in inflight.values()) < WINDOW_BYTES
