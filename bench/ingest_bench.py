@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import cpu_line
+from common import WORDS, cpu_line
 
 from magsearch.archive import Archive, NewVersion, sha256_bytes
 from magsearch.config import Settings
@@ -29,13 +29,6 @@ from magsearch.index.whoosh import WhooshIndex
 from magsearch.ingest.pipeline import Ingester, find_files
 from magsearch.library import open_library
 from magsearch.models import Passage
-
-WORDS = (
-    "court applicant respondent government detention custody investigation article convention "
-    "violation sanctions asset freeze visa ban foreign person official corruption human rights "
-    "judgment paragraph section regulation act statute tribunal appeal evidence procedure remedy "
-    "damages liability jurisdiction treaty obligation compliance designation property blocking"
-).split()
 
 
 def machine() -> str:
