@@ -167,6 +167,15 @@ def read_routes(built: Built) -> list[str]:
         f"/api/documents/{RULING_ID}",
         "/api/documents/us-magnitsky-act-2012",
         f"/d/{RULING_ID}/cite?format=csl-json",
+        # exports of result lists, every format, from the page and the API
+        "/search?q=magnitsky&format=csv",
+        "/search?q=memorandum&format=ris",
+        "/search?kind=article&format=bibtex",
+        "/search?year=1901&format=csl-json",
+        "/api/search?q=Pub.+L.+112-208&format=csv",
+        "/api/search?q=32631/09&sort=newest&format=bibtex",
+        "/api/search?q=zanth*&format=ris",
+        "/api/search?q=magnitsky&court=Tribunal&format=csl-json",
     ]
 
 
@@ -215,6 +224,9 @@ def test_the_same_routes_show_them_to_an_archivist_marked(
     assert archivist.get("/").text.count('class="restricted-mark"') == 2
     facets = archivist.get("/api/search?q=magnitsky").json["facets"]
     assert facets["year"].get("1901") == 2 and facets["court"].get(COURT) == 2
+    for fmt in ("csv", "ris", "bibtex", "csl-json"):
+        export = archivist.get(f"/api/search?q={W}&format={fmt}")
+        assert export.status_code == 200 and all(d in export.text for d in RESTRICTED), fmt
 
 
 def test_searches_for_the_word_answer_as_for_a_word_that_never_existed(
@@ -228,6 +240,10 @@ def test_searches_for_the_word_answer_as_for_a_word_that_never_existed(
         "/api/search?q={}*",
         "/search.atom?q={}",
         "/api/search?q=magnitsky&court={}",
+        "/search?q={}&format=csv",
+        "/api/search?q={}+OR+magnitsky&format=bibtex",
+        "/api/search?q=title:{}&format=ris",
+        "/search?q={}*&format=csl-json",
     ):
         secret = anon.get(template.format(W))
         control = anon.get(template.format(W_CONTROL))

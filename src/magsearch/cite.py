@@ -383,7 +383,10 @@ def _authors(doc: Document) -> list[str]:
     return [str(a) for a in doc.meta.get("authors") or []]
 
 
-def bibtex(doc: Document, passage: Passage | None = None, url: str = "") -> str:
+def bibtex(
+    doc: Document, passage: Passage | None = None, url: str = "", *, key: str = "", note: str = ""
+) -> str:
+    """A BibTeX entry; `key` overrides the citation key (unique keys in a list), `note` adds one."""
     entry = {Kind.RULING: "jurisdiction", Kind.LEGISLATION: "legislation"}.get(doc.kind, "online")
     if doc.genre in ("press release", "summary"):
         entry = "misc"  # not the judgment or the Act it is about
@@ -397,13 +400,13 @@ def bibtex(doc: Document, passage: Passage | None = None, url: str = "") -> str:
         fields.append(("year", _tex(doc.date[:4])))
     if doc.identifiers:
         fields.append(("number", _tex(", ".join(doc.identifiers))))
-    for key, value in (
+    for name, value in (
         ("publisher", doc.meta.get("publisher", "")),
         ("type", doc.genre if doc.genre in ("press release", "summary") else doc.kind.value),
         ("langid", doc.language),
     ):
         if value:
-            fields.append((key, _tex(str(value))))
+            fields.append((name, _tex(str(value))))
     if passage is not None:
         fields.append(
             (
@@ -411,14 +414,20 @@ def bibtex(doc: Document, passage: Passage | None = None, url: str = "") -> str:
                 _tex(pinpoint(passage, "bluebook")),
             )
         )
+    if note:
+        fields.append(("addendum", _tex(note)))
     if url:
         fields.append(("url", re.sub(r"[\s{}]", "", url)))
-    key = re.sub(r"[^A-Za-z0-9]+", "_", doc.id).strip("_") or "doc"
+    key = key or bibtex_key(doc.id)
     body = ",\n".join(f"  {k} = {{{v}}}" for k, v in fields)
     return f"@{entry}{{{key},\n{body}\n}}\n"
 
 
-def ris(doc: Document, passage: Passage | None = None, url: str = "") -> str:
+def bibtex_key(doc_id: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "_", doc_id).strip("_") or "doc"
+
+
+def ris(doc: Document, passage: Passage | None = None, url: str = "", *, note: str = "") -> str:
     ty = {Kind.RULING: "CASE", Kind.LEGISLATION: "STAT", Kind.ARTICLE: "ELEC"}.get(doc.kind, "GEN")
     ty = {"press release": "PRESS", "summary": "GEN"}.get(doc.genre, ty)
     rows: list[tuple[str, str]] = [("TY", ty), ("TI", doc.title)]
@@ -440,6 +449,8 @@ def ris(doc: Document, passage: Passage | None = None, url: str = "") -> str:
         if passage.page:
             rows.append(("SP", str(passage.page)))
         rows.append(("N1", f"Pinpoint: {pinpoint(passage, 'bluebook')}"))
+    if note:
+        rows.append(("N1", note))
     if doc.language:
         rows.append(("LA", doc.language))
     if url:
@@ -448,7 +459,9 @@ def ris(doc: Document, passage: Passage | None = None, url: str = "") -> str:
     return "".join(f"{tag}  - {' '.join(value.split())}\n" for tag, value in rows)
 
 
-def csl_item(doc: Document, passage: Passage | None = None, url: str = "") -> dict[str, Any]:
+def csl_item(
+    doc: Document, passage: Passage | None = None, url: str = "", *, note: str = ""
+) -> dict[str, Any]:
     kind = {Kind.RULING: "legal_case", Kind.LEGISLATION: "legislation"}.get(
         doc.kind, "webpage" if doc.source_url else "document"
     )
@@ -477,6 +490,8 @@ def csl_item(doc: Document, passage: Passage | None = None, url: str = "") -> di
         number, forms = _pin_parts(passage)
         item["locator"] = number or passage.label
         item["label"] = forms[2] if forms else "paragraph"
+    if note:
+        item["note"] = note
     return item
 
 

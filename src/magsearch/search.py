@@ -20,6 +20,8 @@ from .archive import Archive
 from .cite import STYLES, format_citation, pin_label, short_citation
 from .config import Settings
 from .errors import NotFound, QueryError
+from .exports import MAX_HITS as MAX_EXPORT
+from .exports import Entry
 from .index import querylang
 from .index.base import DocHit, IndexBackend, SearchRequest
 from .index.sync import read_pending
@@ -58,28 +60,16 @@ class SearchService:
         """One page of results in the response shape of docs/search.md. Raises QueryError.
         Restricted documents are left out (from hits, totals, facets, suggestions: everything)
         unless `include_restricted` (a signed-in archivist); withdrawn ones always are."""
-        checked = self._filters(filters or {})
-        parsed = self._parse(q, browse=bool(checked))
-        request = SearchRequest(
-            text=q if isinstance(q, str) else "",
-            filters=checked,
-            sort=self._sort(sort),
+        parsed, request = self._request(
+            q, filters, sort, include_restricted,
             page=_bounded("page", page, 1, MAX_PAGE),
             per_page=_bounded("per_page", per_page, 1, MAX_PER_PAGE),
-            time_limit=self.settings.search_time_limit,
-            parsed=parsed.node,
-            max_expansions=self.settings.wildcard_max_expansions,
-            loose=not parsed.explicit_and,
-            hidden=self.hidden(include_restricted=include_restricted),
-        )
+        )  # fmt: skip
         deadline = time.monotonic() + request.time_limit
         result = self.backend.search(request)
         cut = Deadline(deadline)
         marks = Marks(frozenset(result.terms), result.phrases, result.idents)
         hits = [h for h in (self._hit(h, marks, request.hidden, cut) for h in result.hits) if h]
-        notes = [*parsed.notes, *result.notes]
-        if "year" in checked or _has_date(parsed.node):
-            notes.append(DATE_NOTE)
         return {
             "query": q,
             "interpreted": result.interpreted,
@@ -88,10 +78,69 @@ class SearchService:
             "per_page": request.per_page,
             "partial": result.partial or cut.passed,
             "suggestion": result.suggestion,
-            "notes": list(dict.fromkeys(notes)),
+            "notes": self._notes(parsed, result.notes, request),
             "facets": result.facets,
             "hits": hits,
         }
+
+    def export(
+        self,
+        q: str,
+        *,
+        filters: dict[str, list[str] | tuple[str, ...]] | None = None,
+        sort: str = "relevance",
+        limit: int | str = MAX_EXPORT,
+        include_restricted: bool = False,
+    ) -> dict[str, Any]:
+        """The first `limit` (at most MAX_EXPORT) hits of a search, each as an exports.Entry (the
+        document, the version that matched, its best passage), for exports.export. Without
+        snippets, so a thousand hits cost about one search; the same deadline bounds it."""
+        parsed, request = self._request(
+            q, filters, sort, include_restricted,
+            page=1, per_page=_bounded("limit", limit, 1, MAX_EXPORT), passages_per_hit=1,
+        )  # fmt: skip
+        result = self.backend.search(request)
+        entries = []
+        for hit in result.hits:
+            doc = self.archive.find_document(hit.doc_id)
+            if doc is None or doc.withdrawn or doc.id in request.hidden:
+                continue
+            found = self.archive.passages_by_anchor(hit.version, [p.anchor for p in hit.passages])
+            best = [found[p.anchor] for p in hit.passages if p.anchor in found]
+            best = best or self.archive.passages(hit.version, limit=1)
+            entries.append(Entry(doc, hit.version, best[0] if best else None))
+        return {
+            "query": q,
+            "total": result.total,
+            "partial": result.partial,
+            "notes": self._notes(parsed, result.notes, request),
+            "entries": entries,
+        }
+
+    def _request(
+        self, q: Any, filters: Any, sort: str, include_restricted: bool, **options: Any
+    ) -> tuple[querylang.Parsed, SearchRequest]:
+        """The checked query and filters as one request to the index. Raises QueryError."""
+        checked = self._filters(filters or {})
+        parsed = self._parse(q, browse=bool(checked))
+        return parsed, SearchRequest(
+            text=q if isinstance(q, str) else "",
+            filters=checked,
+            sort=self._sort(sort),
+            time_limit=self.settings.search_time_limit,
+            parsed=parsed.node,
+            max_expansions=self.settings.wildcard_max_expansions,
+            loose=not parsed.explicit_and,
+            hidden=self.hidden(include_restricted=include_restricted),
+            **options,
+        )
+
+    @staticmethod
+    def _notes(parsed: querylang.Parsed, found: list[str], request: SearchRequest) -> list[str]:
+        notes = [*parsed.notes, *found]
+        if "year" in request.filters or _has_date(parsed.node):
+            notes.append(DATE_NOTE)
+        return list(dict.fromkeys(notes))
 
     def more_like_this(
         self, doc_id: str, limit: int = 5, *, include_restricted: bool = False

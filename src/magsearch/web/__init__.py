@@ -16,6 +16,7 @@ from flask.wrappers import Response
 from magsearch.accounts import secret_key
 from magsearch.cite import STYLES, anchor_label, long_date, pin_label
 from magsearch.config import Settings
+from magsearch.exports import MAX_HITS as MAX_EXPORT
 from magsearch.search import MAX_PAGE
 
 from .common import LibraryHolder, doc_url, page_window, safe_snippet, search_url, toggle_filter
@@ -70,6 +71,7 @@ def create_app(
         cite_styles=STYLES,
         style_names={"bluebook": "Bluebook", "oscola": "OSCOLA", "mcgill": "McGill Guide"},
         max_page=MAX_PAGE,
+        export_max=MAX_EXPORT,
     )
     app.extensions["magsearch"] = LibraryHolder(settings, app.config.get("MAGSEARCH_LIBRARY"))
 

@@ -10,17 +10,26 @@ from typing import Any
 
 from flask import Blueprint, jsonify, request, url_for
 
-from magsearch import views
+from magsearch import exports, views
 
 from . import openapi
 from .auth import sees_restricted
 from .common import doc_url, library, search_params, valid_id, valid_version
+from .pages import export_search
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
 
 @bp.get("/search")
 def search() -> Any:
+    """JSON; or an export of the first hits with `format=` (csv, ris, bibtex, csl-json) or an
+    Accept header naming one of their media types."""
+    fmt = request.args.get("format")
+    if fmt is None:
+        best = request.accept_mimetypes.best_match(["application/json", *exports.ACCEPTED])
+        fmt = exports.ACCEPTED.get(best or "")
+    if fmt is not None and fmt != "json":
+        return export_search(fmt)
     params = search_params(request.args)
     q = params.pop("q")
     return jsonify(library().search.search(q, **params, include_restricted=sees_restricted()))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from magsearch import exports
 from magsearch.cite import FORMATS
 from magsearch.search import FILTER_FIELDS, MAX_PAGE, MAX_PER_PAGE, SORTS
 
@@ -308,6 +309,50 @@ def _json_body(schema: dict[str, Any]) -> dict[str, Any]:
     return {"required": True, "content": {"application/json": {"schema": schema}}}
 
 
+def _export_params() -> list[dict[str, Any]]:
+    return [
+        _param(
+            "format",
+            "query",
+            {"enum": ["json", *exports.FORMATS], "default": "json"},
+            "json: one page of hits; csv, ris, bibtex, csl-json: the first `limit` hits as a file "
+            "(page and per_page ignored), one line or entry per document with its citation, "
+            "permalink and best passage. An Accept header naming one of their media types does "
+            "the same.",
+        ),
+        _param(
+            "limit",
+            "query",
+            {"type": "integer", "minimum": 1, "maximum": exports.MAX_HITS, "default": 1000},
+            "how many hits an export holds",
+        ),
+    ]
+
+
+def _search_ok() -> dict[str, Any]:
+    files = {
+        media.split(";")[0]: {"schema": {"type": "string"}}
+        for media in exports.MEDIA_TYPES.values()
+    }
+    ok = _ok("one page of hits, with facets (JSON); or the export asked for", "SearchResponse")
+    ok["content"].update(files)
+    ok["headers"] = {
+        "X-Result-Total": {
+            "description": "exports: how many documents the search found",
+            "schema": {"type": "integer"},
+        },
+        "X-Result-Count": {
+            "description": "exports: how many the file holds",
+            "schema": {"type": "integer"},
+        },
+        "X-Result-Partial": {
+            "description": "exports: true when the search deadline cut the search short",
+            "schema": {"enum": ["true", "false"]},
+        },
+    }
+    return ok
+
+
 def _search_params() -> list[dict[str, Any]]:
     params = [
         _param(
@@ -361,9 +406,9 @@ def document(server: str = "") -> dict[str, Any]:
                 "get": {
                     "operationId": "search",
                     "summary": "Full-text search",
-                    "parameters": _search_params(),
+                    "parameters": [*_search_params(), *_export_params()],
                     "responses": {
-                        "200": _ok("one page of hits, with facets", "SearchResponse"),
+                        "200": _search_ok(),
                         "400": _error("a query or parameter that cannot be understood"),
                         "503": _error("the index is busy; retry later"),
                     },

@@ -6,9 +6,10 @@ from typing import Any
 
 from flask import Blueprint, render_template, request, url_for
 
-from magsearch import views
+from magsearch import exports, views
 from magsearch.archive import now_iso
 from magsearch.cite import short_citation
+from magsearch.errors import QueryError
 
 from .auth import sees_restricted
 from .common import doc_url, library, search_params, search_state
@@ -25,6 +26,8 @@ def home() -> str:
 @bp.get("/search")
 def search() -> Any:
     """A search; with no words but some filters, browsing (every document of a kind, a year…)."""
+    if "format" in request.args:
+        return export_search(request.args.get("format", ""))
     params = search_params(request.args)
     if not params["q"].strip() and not params["filters"]:
         return _home(hint="q" in request.args)
@@ -32,6 +35,42 @@ def search() -> Any:
     result = library().search.search(q, **params, include_restricted=sees_restricted())
     state = search_state({"q": result["query"], **params})
     return render_template("search.html", r=result, state=state)
+
+
+def export_search(fmt: str) -> Any:
+    """This search's first hits (`limit`, at most 1,000; the page and per_page are ignored) as a
+    file: CSV, RIS, BibTeX or CSL-JSON. The same filter of restricted documents as the search."""
+    if fmt not in exports.FORMATS:
+        raise QueryError(
+            f"unknown export format {fmt[:40]!r} (use one of: {', '.join(exports.FORMATS)})"
+        )
+    params = search_params(request.args)
+    out = library().search.export(
+        params["q"],
+        filters=params["filters"],
+        sort=params["sort"],
+        limit=request.args.get("limit") or exports.MAX_HITS,
+        include_restricted=sees_restricted(),
+    )
+    body = exports.export(out["entries"], fmt, _links)
+    headers = {
+        "Content-Type": exports.MEDIA_TYPES[fmt],
+        "Content-Disposition": f'attachment; filename="search.{exports.EXTENSIONS[fmt]}"',
+        "X-Result-Total": str(out["total"]),  # documents found; the file holds the first of them
+        "X-Result-Count": str(len(out["entries"])),
+        "X-Result-Partial": "true" if out["partial"] else "false",  # the deadline cut the search
+        "Vary": "Accept",
+    }
+    return body, 200, headers
+
+
+def _links(entry: exports.Entry) -> exports.Links:
+    anchor = entry.passage.anchor if entry.passage else ""
+    return exports.Links(
+        permalink=doc_url(entry.doc.id, external=True),
+        version=doc_url(entry.doc.id, entry.version, external=True),
+        passage=doc_url(entry.doc.id, anchor=anchor, external=True),
+    )
 
 
 # The bundled collection (archive/ in the repository): the home page describes it only when it is
