@@ -90,6 +90,11 @@ def pdf_text(data: bytes) -> str:
 
 
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
+_BLOCKS = (
+    "p div section article main header footer nav aside li ul ol dl dd dt blockquote table tr td "
+    "th caption figure figcaption address details summary hr br h1 h2 h3 h4 h5 h6 pre form "
+    "fieldset legend option select button textarea label input img iframe body"
+).split()
 _NOT_SHOWN = ("head", "script", "style", "noscript", "template", "title", "meta", "link")
 
 
@@ -114,7 +119,10 @@ def html_text(data: bytes) -> str:
             tag.decompose()
     for c in soup.find_all(string=lambda s: isinstance(s, Comment)):
         c.extract()
-    return soup.get_text("\n")
+    for tag in soup.find_all(_BLOCKS):  # inline elements join ("1<sup>st</sup>"), blocks do not
+        tag.insert_before("\n")
+        tag.insert_after("\n")
+    return soup.get_text("")
 
 
 def plain_text(path: Path, data: bytes) -> str:
@@ -141,7 +149,7 @@ def searchable_text(path: Path, data: bytes) -> tuple[str, list[str]]:
         language=a.fields.get("language", ""),
         meta=a.meta,
     )
-    rec = IndexRecord(doc=doc, version="0" * 64, passages=tuple(a.passages))
+    rec = IndexRecord(doc=doc, version="0" * 64, passages=tuple(a.passages), outside=a.outside)
     return indexed_text(rec), a.warnings
 
 

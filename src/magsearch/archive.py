@@ -79,6 +79,11 @@ CREATE TABLE IF NOT EXISTS passages (
     PRIMARY KEY (version, seq)
 );
 CREATE INDEX IF NOT EXISTS passages_anchor ON passages(version, anchor);
+CREATE TABLE IF NOT EXISTS version_text (
+    version TEXT PRIMARY KEY REFERENCES versions(sha256),
+    outside TEXT NOT NULL DEFAULT '',
+    languages_json TEXT NOT NULL DEFAULT '{}'
+);
 CREATE TABLE IF NOT EXISTS citations (
     version TEXT NOT NULL REFERENCES versions(sha256),
     anchor TEXT NOT NULL,
@@ -186,6 +191,7 @@ class NewVersion:
     identifiers: tuple[tuple[str, str], ...] = ()  # (normalized, family)
     passages: tuple[Passage, ...] = ()
     citations: tuple[Citation, ...] = ()
+    outside: str = ""  # text outside the main text: searchable, in no passage
 
 
 @dataclass(frozen=True)
@@ -469,7 +475,23 @@ class Archive:
         rows = self.db.execute(
             "SELECT * FROM passages WHERE version=? ORDER BY seq LIMIT ?", (version, limit)
         ).fetchall()
-        return [_passage(r) for r in rows]
+        languages = self._languages(version)
+        return [_passage(r, languages) for r in rows]
+
+    def outside_text(self, version: str) -> str:
+        """The version's text outside its main text (page furniture, side columns): searchable,
+        in no passage."""
+        row = self.db.execute(
+            "SELECT outside FROM version_text WHERE version=?", (version,)
+        ).fetchone()
+        return row[0] if row else ""
+
+    def _languages(self, version: str) -> dict[str, str]:
+        """Passage seq -> language, for the passages whose language is not the document's."""
+        row = self.db.execute(
+            "SELECT languages_json FROM version_text WHERE version=?", (version,)
+        ).fetchone()
+        return json.loads(row[0]) if row else {}
 
     def passages_by_anchor(self, version: str, anchors: Iterable[str]) -> dict[str, Passage]:
         wanted = list(dict.fromkeys(anchors))
@@ -479,7 +501,8 @@ class Archive:
         rows = self.db.execute(
             f"SELECT * FROM passages WHERE version=? AND anchor IN ({marks})", (version, *wanted)
         ).fetchall()
-        return {r["anchor"]: _passage(r) for r in rows}
+        languages = self._languages(version)
+        return {r["anchor"]: _passage(r, languages) for r in rows}
 
     def version_with_anchor(self, doc_id: str, anchor: str) -> str | None:
         """The newest version of a document that has this anchor (permalinks never break)."""
@@ -731,6 +754,12 @@ def _insert_version(db: sqlite3.Connection, nv: NewVersion, at: str) -> tuple[Do
             for p in nv.passages
         ],
     )
+    languages = {str(p.seq): p.language for p in nv.passages if p.language}
+    if nv.outside or languages:
+        db.execute(
+            "INSERT INTO version_text(version, outside, languages_json) VALUES (?,?,?)",
+            (nv.sha256, nv.outside, json.dumps(languages, sort_keys=True)),
+        )
     db.executemany(
         "INSERT INTO citations(version, anchor, raw, normalized, family, start, end) "
         "VALUES (?,?,?,?,?,?,?)",
@@ -802,7 +831,7 @@ def _document(row: sqlite3.Row, identifiers: tuple[str, ...]) -> Document:
     )
 
 
-def _passage(row: sqlite3.Row) -> Passage:
+def _passage(row: sqlite3.Row, languages: dict[str, str] | None = None) -> Passage:
     return Passage(
         seq=row["seq"],
         anchor=row["anchor"],
@@ -812,4 +841,5 @@ def _passage(row: sqlite3.Row) -> Passage:
         page_end=row["page_end"],
         heading=row["heading"],
         ocr=bool(row["ocr"]),
+        language=(languages or {}).get(str(row["seq"]), ""),
     )

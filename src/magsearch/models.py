@@ -27,7 +27,7 @@ class Kind(StrEnum):
 @dataclass(frozen=True)
 class Block:
     text: str
-    role: str = "para"  # "para" or "heading"
+    role: str = "para"  # "para" or "heading" ("outside": outside the main text, never a passage)
     page: int | None = None  # 1-based PDF page, None for HTML and text
     level: int = 0  # heading level (1 = top) where known
 
@@ -44,6 +44,8 @@ class Parsed:
     warnings: list[str] = field(default_factory=list)
     needs_ocr: list[int] = field(default_factory=list)  # PDF pages with no usable text layer
     ocr_pages: list[int] = field(default_factory=list)  # PDF pages whose blocks OCR read
+    # text outside the main text (side columns, captions, page numbers): searchable, no passage
+    outside: list[Block] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,7 @@ class Passage:
     page_end: int | None = None
     heading: str = ""  # the headings above it, joined with " › "
     ocr: bool = False  # its text was read by OCR from a scanned page (derived, may contain errors)
+    language: str = ""  # ISO 639-1, only where it differs from the document's
 
 
 @dataclass(frozen=True)

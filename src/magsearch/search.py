@@ -218,7 +218,7 @@ class SearchService:
             return None
         found = self.archive.passages_by_anchor(hit.version, [p.anchor for p in hit.passages])
         chosen = [found[p.anchor] for p in hit.passages if p.anchor in found]
-        if not chosen:
+        if not chosen and not hit.outside:
             chosen = self.archive.passages(hit.version, limit=1)
         passages = [self._passage(p, marks, cut) for p in chosen]
         return {
@@ -240,6 +240,7 @@ class SearchService:
             "restricted": doc.restricted,
             "snippet": passages[0]["snippet"] if passages else "",
             "passages": passages,
+            "outside": hit.outside,  # found only outside the main text (a side column, a running head)
         }
 
     def _passage(self, p: Passage, marks: Marks, cut: Deadline) -> dict[str, Any]:

@@ -3,7 +3,8 @@
 Pure, no I/O.  ``segment(blocks, kind)``, ``guess_kind(blocks)`` (evidence: ``kind_scores``),
 ``strip_furniture(blocks)``.  Anchors match ``^[a-z0-9][a-z0-9-]*$`` and are unique per document:
 
-* rulings: ``para-41`` "§ 41" for numbered paragraphs ("41.", "§ 41").  A number counts only on
+* numbered paragraphs ("41.", "§ 41"), in every kind (legislation only where it has no sections):
+  ``para-41`` "§ 41".  A number counts only on
   the longest plausible chain (increasing, jumps <= MAX_JUMP, a year 1800-2100 only right after
   its predecessor), so restarts at "1.", quoted lists and "2019." are continuations.
 * legislation: ``sec-404`` "Sec. 404" (SEC./Section), ``sec-10101`` "§ 10101", ``art-3`` "Art. 3",
@@ -45,8 +46,12 @@ from dataclasses import dataclass, field, replace
 
 from magsearch.models import Block, Passage
 
-__all__ = ["guess_kind", "kind_scores", "segment", "strip_furniture"]
+__all__ = ["OUTSIDE", "guess_kind", "kind_scores", "outside_text", "segment", "strip_furniture"]
 
+OUTSIDE = "outside"  # a Block's role for text outside the main text (Block.role)
+HEADING_CHARS = (
+    1000  # a heading longer than this (a case caption set as a heading) is cut in the path
+)
 SHORT = 40  # blocks shorter than this merge into the next paragraph...
 SHORT_RUN = 400  # ...unless so many come in a row that they make a passage of their own
 MAX_JUMP = 10  # largest gap between consecutive paragraph/section numbers
@@ -90,7 +95,8 @@ def _prepare(blocks: list[Block]) -> list[Block]:
             text, role, level = m[2].strip(), "heading", level or len(m[1])
         if text:
             page = max(1, b.page) if b.page is not None else None
-            out.append(Block(text, "heading" if role == "heading" else "para", page, level))
+            role = role if role in ("heading", OUTSIDE) else "para"
+            out.append(Block(text, role, page, level))
     return out
 
 
@@ -110,20 +116,21 @@ def _edge_lines(blocks: list[Block]) -> dict[int, list[tuple[int, int, str]]]:
     pages: dict[int, list[tuple[int, int, str]]] = {}
     for bi, b in enumerate(blocks):
         for li, line in enumerate(b.text.split("\n")):
-            if b.page is not None and line.strip():
+            if b.page is not None and line.strip() and b.role != OUTSIDE:
                 pages.setdefault(b.page, []).append((bi, li, line.strip()))
     n = EDGE_LINES
     return {p: v if len(v) <= 2 * n else v[:n] + v[-n:] for p, v in pages.items()}
 
 
-def strip_furniture(blocks: list[Block]) -> list[Block]:
-    """Drop running heads/feet and lone page numbers from the top and bottom lines of PDF pages.
+def strip_furniture(blocks: list[Block], *, keep_removed: bool = False) -> list[Block]:
+    """Drop running heads/feet and lone page numbers from the top and bottom lines of PDF pages
+    (with `keep_removed`, the removed lines come back as OUTSIDE blocks, before their block).
 
     A short line (numbers ignored: "Page 3 of 20" = "Page 4 of 20") among a page's first or last
     EDGE_LINES lines on at least half of the pages (two at least; two pages only if they follow
     each other: a caption that a certificate of service repeats on page 3 is no running head) is
     furniture; so is a lone page number there ("3", "- 3 -", "Page 3", "3/20").  Documents of
-    one page are left alone.
+    one page are left alone, and so is a page that would have no text left.
     """
     edges = _edge_lines(blocks)
     if len(edges) < 2:
@@ -146,13 +153,32 @@ def strip_furniture(blocks: list[Block]) -> list[Block]:
             edits[(bi, li)] = ""
         elif _RE_STAR_PAGE.match(line):
             edits[(bi, li)] = _RE_STAR_PAGE.sub("", line)
+    _keep_lone_text(blocks, edits)
     out: list[Block] = []
     for bi, b in enumerate(blocks):
-        kept = [edits.get((bi, li), line) for li, line in enumerate(b.text.split("\n"))]
+        lines = b.text.split("\n")
+        kept = [edits.get((bi, li), line) for li, line in enumerate(lines)]
         text = "\n".join(line for line in kept if line.strip()).strip()
+        gone = [line.strip() for li, line in enumerate(lines) if edits.get((bi, li)) == ""]
+        if gone and keep_removed:
+            out.append(Block("\n".join(gone), OUTSIDE, b.page))
         if text:
             out.append(b if text == b.text else replace(b, text=text))
     return out
+
+
+def _keep_lone_text(blocks: list[Block], edits: dict[tuple[int, int], str]) -> None:
+    """A page whose every line would go (a 500-page file whose pages all say "Hello, World!")
+    keeps them: running heads are removed only where the page keeps other text."""
+    left: dict[int, int] = {}
+    for bi, b in enumerate(blocks):
+        if b.page is None or b.role == OUTSIDE:
+            continue
+        for li, line in enumerate(b.text.split("\n")):
+            if line.strip() and edits.get((bi, li), line).strip():
+                left[b.page] = left.get(b.page, 0) + 1
+    for bi, li in [k for k in edits if not left.get(blocks[k[0]].page or 0)]:
+        del edits[(bi, li)]
 
 
 @dataclass(frozen=True)
@@ -279,7 +305,7 @@ class _Headings:
     def path(self, *, claim: bool = True) -> str:
         """The path, for a passage: every heading on it now has something under it (claim)."""
         self.unused = 0 if claim else self.unused
-        return " › ".join(" ".join(b.text.split())[:200] for _, b in self.stack)
+        return " › ".join(" ".join(b.text.split())[:HEADING_CHARS] for _, b in self.stack)
 
 
 class _Builder:
@@ -714,7 +740,7 @@ def _segment_pages(blocks: list[Block], rank_fn: RankFn) -> list[_Draft]:
 
 def segment(blocks: list[Block], kind: str) -> list[Passage]:
     """Cut a document's blocks into passages; see the module docstring for the anchors."""
-    prepared = _prepare(blocks)
+    prepared = [b for b in _prepare(blocks) if b.role != OUTSIDE]
     is_pdf = any(b.page is not None for b in prepared)
     joined = prepared
     if is_pdf:
@@ -729,7 +755,12 @@ def segment(blocks: list[Block], kind: str) -> list[Passage]:
         drafts = _Legislation(blocks_, secs).run() if secs else None
     if drafts is None:
         rank_fn = _ruling_heading_rank if kind == "ruling" else _prose_rank
-        drafts = _segment_pages(prepared, rank_fn) if is_pdf else _walk(prepared, rank_fn, {})
+        if kind != "ruling" and (numbers := _numbered_paragraphs(joined)):
+            drafts = _walk(joined, rank_fn, numbers)  # a resolution's or report's own numbers
+        elif is_pdf:
+            drafts = _segment_pages(prepared, rank_fn)
+        else:
+            drafts = _walk(prepared, rank_fn, {})
     passages = _finalise(drafts)
     if kind == "legislation" and _uk_regulations(prepared):
         passages = [_as_regulation(p) for p in passages]
@@ -753,6 +784,19 @@ def _as_regulation(p: Passage) -> Passage:
     if not m or not p.label.startswith("s. "):
         return p
     return replace(p, anchor=f"reg-{m[1]}", label="reg. " + p.label[3:])
+
+
+def outside_text(blocks: list[Block], outside: list[Block] | tuple[Block, ...] = ()) -> str:
+    """The text that is no passage's: what the parser set apart as outside the main text
+    (`outside`: an HTML page's side columns, notes and captions, a PDF's page numbers) and the
+    running heads and feet that segment() removes from PDF pages. Searchable, never cited."""
+    prepared = _prepare(blocks)
+    parts = [b.text.strip() for b in outside if b.text.strip()]
+    parts += [b.text for b in prepared if b.role == OUTSIDE]
+    main = [b for b in prepared if b.role != OUTSIDE]
+    if any(b.page is not None for b in main):
+        parts += [b.text for b in strip_furniture(main, keep_removed=True) if b.role == OUTSIDE]
+    return "\n\n".join(parts)
 
 
 # pattern -> (weight, least number of matches); each signal counts once
@@ -786,7 +830,7 @@ def _score(signals: dict[str, tuple[int, int]], text: str) -> int:
 def kind_scores(blocks: list[Block]) -> dict[str, int]:
     """The evidence behind guess_kind: the signals above, plus 3 for >= 5 numbered paragraphs
     (ruling) and 3 for >= 3 sections, 2 more for >= 10 (legislation)."""
-    prepared = _prepare(blocks)
+    prepared = [b for b in _prepare(blocks) if b.role != OUTSIDE]
     text = "\n".join(b.text for b in prepared)[:300_000]
     scores = {"ruling": _score(_RULING_SIGNALS, text)}
     scores["legislation"] = _score(_LEGISLATION_SIGNALS, text)
@@ -801,7 +845,7 @@ def kind_scores(blocks: list[Block]) -> dict[str, int]:
 def guess_kind(blocks: list[Block]) -> str:
     """ "ruling" / "legislation" when its score is >= 4 and beats the other's; else "article"
     for prose (>= 500 characters, >= 2 paragraphs); else "other"."""
-    prepared = _prepare(blocks)
+    prepared = [b for b in _prepare(blocks) if b.role != OUTSIDE]
     chars = sum(len(b.text) for b in prepared)
     scores = kind_scores(prepared)
     ruling, legislation = scores["ruling"], scores["legislation"]

@@ -35,6 +35,7 @@ def document_view(
         "citation": short_citation(doc),
         "versions": [asdict(v) for v in versions],
         "passages": [{**asdict(p), "label": pin_label(p)} for p in passages],
+        "outside": archive.outside_text(chosen),
         "citations": [asdict(c) for c in archive.citations(chosen)],
         "cites": [
             {**_link(link, outgoing=True), "label": own.get(link.citing_anchor, "")}

@@ -24,6 +24,7 @@ class IndexRecord:
     version: str
     passages: tuple[Passage, ...]
     cited: tuple[tuple[str, str], ...] = ()  # (passage anchor, normalised citation)
+    outside: str = ""  # text outside the main text: its own low-weight field, in no passage
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,7 @@ class DocHit:
     version: str
     score: float
     passages: tuple[PassageHit, ...] = ()
+    outside: bool = False  # the query matches the text outside the document's main text
 
 
 @dataclass

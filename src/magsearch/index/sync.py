@@ -103,6 +103,7 @@ def record_for(archive: Archive, doc_id: str) -> IndexRecord | None:
         version=doc.current_version,
         passages=tuple(archive.passages(doc.current_version)),
         cited=tuple((c.anchor, c.normalized) for c in archive.citations(doc.current_version)),
+        outside=archive.outside_text(doc.current_version),
     )
 
 

@@ -23,7 +23,7 @@ import warnings
 import weakref
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -64,7 +64,7 @@ __all__ = [
     "make_schema",
 ]
 
-SCHEMA_VERSION = 3  # 2: words (unstemmed), pcites, court/jurisdiction as written; 3: standing
+SCHEMA_VERSION = 4  # 2: words (unstemmed), pcites, court/jurisdiction as written; 3: standing; 4: outside
 _VERSION_FILE = "MAGSEARCH_SCHEMA"
 SUGGEST_BELOW = 3  # look for a better spelling when a query finds fewer documents than this
 MORE_LIKE_TERMS = 15
@@ -372,6 +372,7 @@ class WhooshIndex:
                     )
         hits = [_dochit(s, n, score) for n, score in run.page]
         hits = self._with_passages(s, tr.passage_clauses, hits, request.passages_per_hit, deadline)
+        hits = self._outside(s, tr.outside_clauses, hits, deadline)
         return SearchResult(
             total=run.total,
             hits=hits,
@@ -543,6 +544,23 @@ class WhooshIndex:
             if len(best[fields["doc_id"]]) < per_hit:
                 best[fields["doc_id"]].append(PassageHit(fields["anchor"], float(score)))
         return [DocHit(h.doc_id, h.version, h.score, tuple(best.get(h.doc_id, ()))) for h in hits]
+
+    def _outside(
+        self, s: Any, clauses: list[Any], hits: list[DocHit], deadline: float
+    ) -> list[DocHit]:
+        """Hits with no passage that match the query in the text outside the main text are
+        marked `outside` (the page says where the words were found)."""
+        bare = [h for h in hits if not h.passages]
+        if not bare or not clauses:
+            return hits
+        page = AnyOf("doc_id", [h.doc_id for h in bare])
+        clauses = [c.restricted(page) if isinstance(c, PositionalPhrase) else c for c in clauses]
+        q = query.And([query.Or(clauses), page, query.Term("rtype", "doc")])
+        try:
+            found = {s.stored_fields(n)["doc_id"] for n in s.search(q, limit=None).docs()}
+        except collectors.TimeLimit:
+            return hits
+        return [replace(h, outside=True) if h.doc_id in found else h for h in hits]
 
     def _suggest(
         self, s: Any, see: Visible, request: SearchRequest, parsed: ql.Node, allowed: set[int],
@@ -793,7 +811,7 @@ def indexed_text(rec: IndexRecord) -> str:
     """Every text the index holds for a document, as one string (what a search can find in it;
     bench/fidelity.py compares it with a plain extraction of the original)."""
     head = _records(rec)[0]
-    return "\n\n".join(head[f] for f in ("title", "body"))
+    return "\n\n".join(head[f] for f in ("title", "body", "outside"))
 
 
 def _records(rec: IndexRecord) -> list[dict[str, Any]]:
@@ -818,8 +836,9 @@ def _records(rec: IndexRecord) -> list[dict[str, Any]]:
         "ident": " ".join(ident_key(i) for i in doc.identifiers),
         "cites": " ".join(all_cites),
         "body": body,
+        "outside": rec.outside,
         # only its lexicon is read (wildcards, fuzzy terms, did-you-mean): each word once is enough
-        "words": " ".join(dict.fromkeys(TOKEN_RE.findall(f"{title}\n\n{body}"))),
+        "words": " ".join(dict.fromkeys(TOKEN_RE.findall(f"{title}\n\n{body}\n\n{rec.outside}"))),
         "kind": doc.kind.value,
         "court": doc.court.strip(),
         "jurisdiction": doc.jurisdiction.strip(),

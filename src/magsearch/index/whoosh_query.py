@@ -26,6 +26,7 @@ from whoosh.query import compound
 from magsearch.errors import QueryError
 from magsearch.index import querylang as ql
 from magsearch.index.whoosh_schema import (
+    OUTSIDE_BOOST,
     AnyOf,
     PositionalPhrase,
     SearcherCache,
@@ -56,6 +57,7 @@ class Translation:
     rank_query: Any = None
     phrases: list[tuple[str, ...]] = field(default_factory=list)  # to highlight as wholes
     idents: list[str] = field(default_factory=list)  # normalised identifiers to highlight whole
+    outside_clauses: list[Any] = field(default_factory=list)  # see Translator.outside
 
 
 def any_of(clauses: list[Any]) -> Any:
@@ -79,6 +81,7 @@ class Translator:
         self.terms: set[str] = set()
         self.notes: list[str] = []
         self.psg: list[Any] = []
+        self.outside: list[Any] = []  # the positive clauses on the text outside the main text
         self.searchable = False  # whether any part of the query gave something to search for
         self.ranked: Any = None  # see Translation.rank_query
         self.phrases: list[tuple[str, ...]] = []
@@ -99,6 +102,7 @@ class Translator:
         near = self.plain_words(rest)
         tr = Translation(q, filters, self.psg, self.terms, self.notes, near)
         tr.phrases, tr.idents = list(dict.fromkeys(self.phrases)), list(dict.fromkeys(self.idents))
+        tr.outside_clauses = self.outside
         if len(rest) == 1 and isinstance(rest[0], ql.Word) and self.ranked is not None:
             tr.rank_query = self.ranked
         return tr
@@ -171,7 +175,8 @@ class Translator:
             self.terms.update(stems)
             if n.field != "title":
                 self.psg.extend(query.Term("text", t) for t in stems[:PASSAGE_EXPANSIONS])
-        fields = ["title"] if n.field == "title" else ["title", "body"]
+                self.outside.extend(query.Term("outside", t) for t in stems[:PASSAGE_EXPANSIONS])
+        fields = ["title"] if n.field == "title" else ["title", "body", "outside"]
         scored, rest = stems[:SCORED_EXPANSIONS], stems[SCORED_EXPANSIONS:]
         clauses = [
             query.Term(f, t)
@@ -237,6 +242,9 @@ class Translator:
         clauses = [self.positional("title", stems, n.slop, TITLE_PHRASE_BOOST)]
         if n.field != "title":
             clauses.append(self.positional("body", stems, n.slop))
+            clauses.append(self.positional("outside", stems, n.slop, OUTSIDE_BOOST))
+            if positive:
+                self.outside.append(self.positional("outside", stems, n.slop))
         return query.Or(clauses)
 
     def positional(self, field: str, stems: list[str], slop: int, boost: float = 1.0) -> Any:

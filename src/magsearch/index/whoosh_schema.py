@@ -34,6 +34,7 @@ FACETS = ("kind", "court", "jurisdiction", "year")
 COLUMNS = (*FACETS, "date", "doc_id")
 _TOKEN = r"\w+(?:\.?\w+)*"
 PASSAGE_FIELDS = frozenset({"text", "pcites"})
+OUTSIDE_BOOST = 0.2  # text outside the main text (side columns, running heads) weighs little
 
 
 class _Normalize(Filter):
@@ -104,6 +105,7 @@ def make_schema() -> Schema:
         ident=KEYWORD(scorable=True, field_boost=6.0),
         cites=KEYWORD(scorable=True),
         body=TEXT(analyzer=ana),
+        outside=TEXT(analyzer=ana, field_boost=OUTSIDE_BOOST),
         words=TEXT(analyzer=make_plain_analyzer(), phrase=False),
         text=TEXT(analyzer=ana),
         pcites=KEYWORD(scorable=True),
@@ -129,7 +131,7 @@ class RecordBM25F(scoring.BM25F):
     idf over every record (so common words weigh almost as much as rare ones). The lengths of the
     document fields are read once per segment into a list (Whoosh reads a column per posting)."""
 
-    CACHED_LENGTHS = ("body", "title")
+    CACHED_LENGTHS = ("body", "title", "outside")
 
     def __init__(self) -> None:
         super().__init__(B=0.75, K1=1.2, ident_B=0.0, cites_B=0.0, pcites_B=0.0, title_B=0.5)

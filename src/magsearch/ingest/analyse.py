@@ -5,10 +5,10 @@ Runs inside the isolated worker (see worker.py); pure apart from the parsers' ow
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from .. import citations, legalmeta, structure
+from .. import citations, language, legalmeta, structure
 from ..models import Citation, Kind, Passage
 from .ocr import OcrOptions, mark_passages
 from .ocr import apply as apply_ocr
@@ -40,6 +40,10 @@ class Analysis:
     citations: list[Citation]
     pages: int | None
     warnings: list[str]
+    outside: str = ""  # text outside the main text: searchable, in no passage
+
+
+PASSAGE_LANGUAGE_LETTERS = 200  # a passage with fewer letters keeps the document's language
 
 
 def analyse(job: Job) -> Analysis:
@@ -55,6 +59,8 @@ def analyse(job: Job) -> Analysis:
     identifiers = _identifiers(meta.pop("identifiers", []), job.sidecar.get("identifiers"))
     title = str(meta.pop("title", "") or "").strip() or _fallback_title(job.path, passages)
     fields = {k: str(meta.pop(k, "") or "") for k in DOC_FIELDS if k != "title"}
+    outside = structure.outside_text(parsed.blocks, parsed.outside)
+    fields["language"], passages = _languages(fields["language"], title, passages, outside)
     warnings = list(parsed.warnings)
     if not passages:
         warnings.append("no text found: only the metadata is searchable")
@@ -69,6 +75,7 @@ def analyse(job: Job) -> Analysis:
         citations=found,
         pages=parsed.pages,
         warnings=warnings,
+        outside=outside,
     )
 
 
@@ -112,3 +119,23 @@ def _fallback_title(path: str, passages: list[Passage]) -> str:
             return line
     name = path.rsplit("/", 1)[-1]
     return name.rsplit(".", 1)[0] or name
+
+
+def _languages(
+    declared: str, title: str, passages: list[Passage], outside: str
+) -> tuple[str, list[Passage]]:
+    """The document's language (the sidecar's, else the HTML lang or PDF metadata, else detected
+    from its text) and its passages, those in another language marked with theirs."""
+    doc = language.normalize(declared)
+    if not doc:
+        text = "\n".join([title, *(p.text for p in passages)]) if passages else outside
+        doc = language.detect(text) or ""
+    out = []
+    for p in passages:
+        own = ""
+        if sum(c.isalpha() for c in p.text[:2000]) >= PASSAGE_LANGUAGE_LETTERS or (
+            language.script_of(p.text) in ("han", "kana", "hangul")
+        ):
+            own = language.detect(p.text) or ""
+        out.append(replace(p, language=own) if own and own != doc else p)
+    return doc, out

@@ -32,7 +32,7 @@ import gc
 import json
 import re
 import warnings
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -56,11 +56,12 @@ _NEVER_TEXT = frozenset(
     "script style noscript template svg iframe button select option textarea input object embed "
     "canvas video audio map head title meta link base".split()
 )
+_INVISIBLE = frozenset("script style noscript template head title meta link base".split())
 _FURNITURE_TAGS = frozenset(("nav", "aside", "footer"))
 _BLOCK_TAGS = frozenset(
     "p div section article main header li ul ol dl dd dt blockquote table thead tbody tfoot tr "
     "caption figure figcaption address details summary center hr fieldset legend body html "
-    "h1 h2 h3 h4 h5 h6 pre".split()
+    "h1 h2 h3 h4 h5 h6 pre option select button textarea".split()
 )
 _CELL_TAGS = frozenset(("td", "th"))
 _HEADINGS = {f"h{n}": n for n in range(1, 7)}
@@ -302,8 +303,19 @@ class _BlockWriter:
                 self.blocks.append(Block(text, "para"))
 
 
-def _walk(root: Tag, lengths: dict[int, int], *, strip_furniture: bool = True) -> list[Block]:
-    """Blocks of `root`'s visible text without page furniture; iterative (deep nesting is ok)."""
+def _invisible(tag: Tag) -> bool:
+    """What a reader never sees on the page: scripts, styles, the head, hidden elements."""
+    return tag.name in _INVISIBLE or (
+        _never_text(tag) and tag.name not in _NEVER_TEXT  # hidden, aria-hidden, display:none
+    )
+
+
+def _walk(
+    root: Tag, lengths: dict[int, int], *, strip_furniture: bool = True, everything: bool = False
+) -> list[Block]:
+    """Blocks of `root`'s visible text without page furniture; iterative (deep nesting is ok).
+    With `everything`, every text a reader sees, controls' labels included."""
+    skip = _invisible if everything else _never_text
     total = max(lengths.get(id(root), 0), 1)
     writer = _BlockWriter()
     # A frame is (tag, remaining children); popping it closes the element.
@@ -339,7 +351,7 @@ def _walk(root: Tag, lengths: dict[int, int], *, strip_furniture: bool = True) -
         if isinstance(child, Tag):
             if child.name == "br":
                 writer.line_break()
-            elif _never_text(child) or (strip_furniture and _skipped(child, stack, lengths, total)):
+            elif skip(child) or (strip_furniture and _skipped(child, stack, lengths, total)):
                 continue
             else:
                 open_tag(child)
@@ -376,6 +388,19 @@ def _main_root(soup: BeautifulSoup, survey: _Survey) -> Tag:
     if lengths.get(id(best), 0) >= max(200, _MAIN_SHARE * lengths.get(id(body), 0)):
         return best
     return body
+
+
+def _outside(soup: BeautifulSoup, survey: _Survey, main: list[Block]) -> list[Block]:
+    """The page's visible text that is not in its main text (side columns, notes, captions,
+    navigation, controls' labels), as "outside" blocks: searchable, never a passage."""
+    left = Counter(b.text for b in main)
+    out: list[Block] = []
+    for b in _walk(soup, survey.lengths, strip_furniture=False, everything=True):
+        if left[b.text] > 0:
+            left[b.text] -= 1
+        else:
+            out.append(Block(b.text, "outside"))
+    return out
 
 
 # --------------------------------------------------------------------------- metadata
@@ -570,6 +595,7 @@ class HtmlParser:
             if not blocks and survey.lengths.get(id(soup), 0):
                 notes.append("no main text found; kept the page furniture")
                 blocks = _walk(survey.body or soup, survey.lengths, strip_furniture=False)
+            outside = _outside(soup, survey, blocks)
         except RecursionError as exc:
             raise IngestError("HTML too deeply nested") from exc
         finally:
@@ -584,4 +610,5 @@ class HtmlParser:
             metadata=metadata,
             pages=None,
             warnings=notes,
+            outside=outside,
         )

@@ -19,7 +19,8 @@ What it does with a file:
   (ISO), language.
 
 How a page's text becomes Blocks (pypdf gives visual lines):
-- a page number alone on the first or last line ("7", "- 7 -", "Page 7 of 9") is dropped;
+- a page number alone on the first or last line ("7", "- 7 -", "Page 7 of 9") is no paragraph: it
+  becomes an "outside" Block of its page (searchable, never a passage);
 - where each line starts on the page, its type size and whether it is all bold come from pypdf's
   text visitor (same pass, no second extraction). From all pages: the body's type size, its line
   spacing and the length of a full line. A line starts a new paragraph after clearly more space
@@ -434,6 +435,11 @@ def _is_cjk(char: str) -> bool:
     )
 
 
+def _wide_latin(chars: str) -> bool:
+    """Full-width Latin letters or digits ("ｅｘｔｒａｃｔｉｏｎ"): words that need a space."""
+    return any("\uff10" <= c <= "\uff5a" and c.isalnum() for c in chars)
+
+
 def _title_case(words: list[str]) -> bool:
     long = [w for w in words if sum(c.isalpha() for c in w) >= 4]
     return bool(long) and all(w[0].isupper() or not w[0].isalpha() for w in long)
@@ -498,7 +504,7 @@ def _join(previous: str, line: str) -> str:
     hyphenated = previous.endswith("-") and len(previous) > 1 and previous[-2].islower()
     if hyphenated and line[:1].islower():
         return previous[:-1] + line
-    if _is_cjk(previous[-1]) and _is_cjk(line[0]):
+    if _is_cjk(previous[-1]) and _is_cjk(line[0]) and not _wide_latin(previous[-1] + line[0]):
         return previous + line
     return f"{previous} {line}"
 
@@ -834,11 +840,13 @@ def _read_page(reader: PdfReader, number: int) -> tuple[str, list[LinePos | None
 
 def _extract_pages(
     reader: PdfReader, count: int, notes: list[str]
-) -> tuple[list[Block], list[int], list[int]]:
-    """Blocks of every page, plus the pages with no text layer and with an unreadable one."""
+) -> tuple[list[Block], list[Block], list[int], list[int]]:
+    """Blocks of every page, the page numbers taken off them (as "outside" blocks), and the
+    pages with no text layer and with an unreadable one."""
     pages: list[tuple[int, list[str], list[LinePos | None] | None]] = []
     empty: list[int] = []
     garbage: list[int] = []
+    outside: list[Block] = []  # the page numbers taken off the pages
     total = 0
     for number in range(1, count + 1):
         try:
@@ -860,10 +868,14 @@ def _extract_pages(
         if total > MAX_TEXT_CHARS:
             notes.append(f"text truncated: over {MAX_TEXT_CHARS} characters by page {number}")
             break
-        pages.append((number, _page_lines(text), starts))
+        lines = _page_lines(text)
+        pages.append((number, lines, starts))
+        raw = [" ".join(line.split()) for line in _clean_text(text).split("\n")]
+        if numbers := [r for r, kept in zip(raw, lines, strict=True) if r and not kept]:
+            outside.append(Block("\n".join(numbers), "outside", number))  # still searchable
     layout = _layout([(lines, starts) for _, lines, starts in pages])
     built = [_blocks(lines, number, starts, layout) for number, lines, starts in pages]
-    return _levelled(built, layout), empty, garbage
+    return _levelled(built, layout), outside, empty, garbage
 
 
 class PdfParser:
@@ -880,7 +892,7 @@ class PdfParser:
             if count > max_pages:
                 raise IngestError(f"too many pages ({count} > {max_pages})")
             metadata = _metadata(reader, notes)
-            blocks, empty, garbage = _extract_pages(reader, count, notes)
+            blocks, outside, empty, garbage = _extract_pages(reader, count, notes)
         warnings_out: list[str] = []
         if count == 0:
             warnings_out.append("no pages")
@@ -898,4 +910,5 @@ class PdfParser:
             pages=count,
             warnings=warnings_out,
             needs_ocr=sorted(empty + garbage),
+            outside=outside,
         )

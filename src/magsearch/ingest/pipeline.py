@@ -405,6 +405,7 @@ class _Run:
             identifiers=tuple(a.identifiers),
             passages=tuple(a.passages),
             citations=tuple(a.citations),
+            outside=a.outside,
             **a.fields,
         )
         self.waiting.append(_Stored(i, nv, list(a.warnings), job.data))

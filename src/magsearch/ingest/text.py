@@ -386,6 +386,10 @@ class TextParser:
         front, body = _split_front_matter(text)
         metadata = _front_matter_metadata(front)
         blocks = text_blocks(body)
+        # what the reader does not see as text: front matter, link and image targets
+        hidden = [text[: len(text) - len(body)].strip()] if front else []
+        hidden += [m[0][len(m[1]) + 2 :] for rx in (_IMAGE, _LINK) for m in rx.finditer(body)]
+        outside = [Block(h, "outside") for h in hidden if h.strip()]  # searchable, no passage
         warnings = list(decoded.warnings)
         if not blocks:
             warnings.append("no text")
@@ -399,4 +403,5 @@ class TextParser:
             metadata=metadata,
             pages=None,
             warnings=warnings,
+            outside=outside,
         )

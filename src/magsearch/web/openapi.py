@@ -81,6 +81,10 @@ SCHEMAS: dict[str, Any] = {
             },
             "snippet": _S,
             "passages": {"type": "array", "items": _ref("HitPassage")},
+            "outside": {
+                "type": "boolean",
+                "description": "found only in the text outside the main text (no passage)",
+            },
         }
     ),
     "SearchResponse": _obj(
@@ -145,6 +149,10 @@ SCHEMAS: dict[str, Any] = {
                 "type": "boolean",
                 "description": "the text was read by OCR from a scanned page",
             },
+            "language": {
+                "type": "string",
+                "description": "ISO 639-1, only where it differs from the document's",
+            },
         }
     ),
     "Citation": _obj(
@@ -171,6 +179,10 @@ SCHEMAS: dict[str, Any] = {
             "citation": _S,
             "versions": {"type": "array", "items": _ref("Version"), "minItems": 1},
             "passages": {"type": "array", "items": _ref("Passage")},
+            "outside": {
+                "type": "string",
+                "description": "text outside the main text: searchable, in no passage",
+            },
             "citations": {"type": "array", "items": _ref("Citation")},
             "cites": {"type": "array", "items": _ref("Link")},
             "cited_by": {"type": "array", "items": _ref("Link")},
