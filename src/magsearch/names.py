@@ -4,7 +4,10 @@
 time alike, so every spelling that folds to the same form finds the others:
 - Cyrillic is transliterated to Latin (a small GOST-like table);
 - Russian name endings written several ways in English collapse: -skiy/-skii/-skij/-sky -> -sky,
-  and a final -iy/-ii/-yi/-ij -> -y (Sergey/Sergei stay apart: they are different letters).
+  and a final -iy/-ii/-yi/-ij -> -y (Sergey/Sergei stay apart: they are different letters);
+- Latin spellings that Russian writes with one letter fold to the transliteration's spelling
+  (LATIN_FOLDS: Browder -> brauder as Браудер, Alexei -> aleksei as Алексей, Wagner -> vagner
+  as Вагнер), so a name is found across Cyrillic and Latin in either direction.
 """
 
 from __future__ import annotations
@@ -28,8 +31,16 @@ def transliterate(token: str) -> str:
     return "".join(_CYRILLIC.get(ch, ch) for ch in token)
 
 
+# Latin letter groups -> the spelling of their usual Cyrillic letters' transliteration
+LATIN_FOLDS = (("ow", "au"), ("w", "v"), ("x", "ks"), ("ph", "f"), ("ck", "k"))
+_LATIN = re.compile("|".join(a for a, _ in LATIN_FOLDS))
+_LATIN_TO = dict(LATIN_FOLDS)
+
+
 def fold(token: str) -> str:
     token = transliterate(token)
-    if len(token) > 4 and token.isalpha():
-        token = _ENDINGS.sub("y", token)
+    if token.isalpha():
+        token = _LATIN.sub(lambda m: _LATIN_TO[m[0]], token)
+        if len(token) > 4:
+            token = _ENDINGS.sub("y", token)
     return token

@@ -33,6 +33,7 @@ _SENTENCE_END = re.compile(r"[.!?;:][)\]”’\"']*\s+")
 _ID_PREFIX = re.compile(r"(?i)^(?:app(?:lication)?s?\.?\s+)?nos?\.\s*")
 
 Span = tuple[int, int]
+Split = Callable[[str], list[tuple[int, int, str]]]  # a token -> its (start, end, piece)s
 
 
 @dataclass(frozen=True)
@@ -48,13 +49,23 @@ class Marks:
 
 
 def find_marks(
-    text: str, q: Marks, key: Callable[[str], str], token: re.Pattern[str] = TOKEN
+    text: str,
+    q: Marks,
+    key: Callable[[str], str],
+    token: re.Pattern[str] = TOKEN,
+    split: Split | None = None,
 ) -> list[Span]:
-    """Every span of `text` the query matches, sorted and not overlapping."""
+    """Every span of `text` the query matches, sorted and not overlapping. `split` cuts a token
+    into the pieces the index holds (Chinese, Japanese and Korean runs as character bigrams)."""
     spans: list[Span] = list(_ident_spans(text, q.idents)) if q.idents else []
     tokens: list[tuple[int, int, str]] = []
     if q.terms or q.phrases:
-        tokens = [(m.start(), m.end(), key(m.group())) for m in token.finditer(text)]
+        for m in token.finditer(text):
+            word, at = m.group(), m.start()
+            if split is None or word.isascii():
+                tokens.append((at, m.end(), key(word)))
+            else:
+                tokens += [(at + a, at + b, key(piece)) for a, b, piece in split(word)]
     for phrase in q.phrases:
         n = len(phrase)
         if not n:
@@ -215,9 +226,15 @@ def render(text: str, windows: list[tuple[int, int]], marks: list[Span]) -> str:
 
 
 def snippet(
-    text: str, q: Marks, key: Callable[[str], str], *, top: int = 2, token: re.Pattern[str] = TOKEN
+    text: str,
+    q: Marks,
+    key: Callable[[str], str],
+    *,
+    top: int = 2,
+    token: re.Pattern[str] = TOKEN,
+    split: Split | None = None,
 ) -> str:
     """Escaped text with <mark>…</mark> around what the query matched: the `top` best fragments
     joined with " … " (and a trailing " …" when the passage goes on)."""
-    marks = find_marks(text, q, key, token) if q else []
+    marks = find_marks(text, q, key, token, split) if q else []
     return render(text, fragments(text, marks, top=top), marks)

@@ -50,6 +50,7 @@ from magsearch.index.whoosh_schema import (
     make_analyzer,
     make_plain_analyzer,
     make_schema,
+    pieces,
     proximity,
     term_key,
 )
@@ -64,7 +65,8 @@ __all__ = [
     "make_schema",
 ]
 
-SCHEMA_VERSION = 4  # 2: words (unstemmed), pcites, court/jurisdiction as written; 3: standing; 4: outside
+SCHEMA_VERSION = 5  # 2: words (unstemmed), pcites, court/jurisdiction as written; 3: standing;
+# 4: outside; 5: CJK bigrams
 _VERSION_FILE = "MAGSEARCH_SCHEMA"
 SUGGEST_BELOW = 3  # look for a better spelling when a query finds fewer documents than this
 MORE_LIKE_TERMS = 15
@@ -630,7 +632,7 @@ class WhooshIndex:
         phrases where they stand whole and the identifiers: the `top` best fragments
         (magsearch.snippets)."""
         marks = snippets.Marks(frozenset(terms), tuple(phrases), tuple(idents))
-        return snippets.snippet(text, marks, self._key, top=top, token=TOKEN_RE)
+        return snippets.snippet(text, marks, self._key, top=top, token=TOKEN_RE, split=pieces)
 
 
 def _merge_all_but_largest(writer: Any, segments: list[Any]) -> list[Any]:

@@ -17,6 +17,7 @@ import math
 import pickle
 import re
 import time
+import unicodedata
 from collections import defaultdict
 from itertools import accumulate
 from typing import Any
@@ -38,7 +39,8 @@ OUTSIDE_BOOST = 0.2  # text outside the main text (side columns, running heads) 
 
 
 class _Normalize(Filter):
-    """Lower case, name forms folded (names.fold), accents folded and, for `stem`, Porter-stemmed:
+    """NFKC (full-width letters are letters), case folded (ß = ss), accents folded, names and scripts
+    folded (names.fold: Навальный = Navalny, Браудер = Browder) and, for `stem`, Porter-stemmed:
     one cached dictionary lookup per token instead of a chain of filters."""
 
     def __init__(self, stem: bool) -> None:
@@ -54,7 +56,7 @@ class _Normalize(Filter):
     def key(self, text: str) -> str:
         out = self._cache.get(text)
         if out is None:
-            out = names.fold(text.lower()).translate(accent_map)
+            out = names.fold(unicodedata.normalize("NFKC", text).casefold()).translate(accent_map)
             if len(out) > 6 and out.endswith("ski") and out.isalpha():
                 out = out[:-1] + "y"  # French/German Magnitski, Kowalski: one more -sky spelling
             if self.stem:
@@ -72,15 +74,70 @@ class _Normalize(Filter):
 
 
 TOKEN_RE = re.compile(_TOKEN)
+# Chinese, Japanese and Korean are written without spaces: a run of their characters is indexed
+# as overlapping bigrams ("马格尼茨基" -> 马格 格尼 尼茨 茨基), so any phrase of 2+ characters matches
+_CJK_RUN = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]+")
+
+
+def pieces(word: str) -> list[tuple[int, int, str]]:
+    """A token as index pieces (start, end, text): runs of CJK characters as overlapping bigrams
+    (a lone character as itself), what stands between them whole."""
+    if not _CJK_RUN.search(word):
+        return [(0, len(word), word)]
+    out: list[tuple[int, int, str]] = []
+    pos = 0
+    for m in _CJK_RUN.finditer(word):
+        if m.start() > pos and word[pos : m.start()].strip("."):
+            out.append((pos, m.start(), word[pos : m.start()].strip(".")))
+        a, run = m.start(), m.group()
+        if len(run) == 1:
+            out.append((a, a + 1, run))
+        else:
+            out.extend((a + i, a + i + 2, run[i : i + 2]) for i in range(len(run) - 1))
+        pos = m.end()
+    if pos < len(word) and word[pos:].strip("."):
+        out.append((pos, len(word), word[pos:].strip(".")))
+    return out
+
+
+class _Bigrams(Filter):
+    """CJK runs inside a token become bigrams at consecutive positions (see `pieces`); the
+    positions of the tokens after them move on accordingly."""
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Bigrams)
+
+    def __hash__(self) -> int:
+        return hash("_Bigrams")
+
+    def __call__(self, tokens):  # type: ignore[no-untyped-def]
+        shift = 0
+        for t in tokens:
+            parts = pieces(t.text) if not t.text.isascii() else None
+            if not parts or (len(parts) == 1 and parts[0][2] == t.text):
+                if shift and t.positions:
+                    t.pos += shift
+                yield t
+                continue
+            pos = t.pos + shift if t.positions else 0
+            start = t.startchar if t.chars else 0
+            for k, (a, b, text) in enumerate(parts):
+                t.text = text
+                if t.positions:
+                    t.pos = pos + k
+                if t.chars:
+                    t.startchar, t.endchar = start + a, start + b
+                yield t
+            shift += len(parts) - 1
 
 
 def make_plain_analyzer() -> Any:
     """Words as written, lower-cased, name forms and accents folded (wildcards, fuzzy, spelling)."""
-    return RegexTokenizer(_TOKEN) | _Normalize(stem=False)
+    return RegexTokenizer(_TOKEN) | _Bigrams() | _Normalize(stem=False)
 
 
 def make_analyzer() -> Any:
-    return RegexTokenizer(_TOKEN) | _Normalize(stem=True)
+    return RegexTokenizer(_TOKEN) | _Bigrams() | _Normalize(stem=True)
 
 
 def term_key(analyzer: Any) -> Any:
