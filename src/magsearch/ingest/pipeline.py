@@ -623,6 +623,7 @@ def _record(doc: Document, nv: NewVersion) -> IndexRecord:
         version=nv.sha256,
         passages=nv.passages,
         cited=tuple((c.anchor, c.normalized) for c in nv.citations),
+        outside=nv.outside,
     )
 
 
