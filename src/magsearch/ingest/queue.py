@@ -144,6 +144,7 @@ def analysis_from_json(d: dict[str, Any]) -> Analysis:
         citations=[Citation(**c) for c in d["citations"]],
         pages=d["pages"],
         warnings=list(d["warnings"]),
+        outside=str(d.get("outside", "")),
     )
 
 
