@@ -37,10 +37,12 @@ _LATIN = re.compile("|".join(a for a, _ in LATIN_FOLDS))
 _LATIN_TO = dict(LATIN_FOLDS)
 
 
-def fold(token: str) -> str:
+def fold(token: str, latin: bool = True) -> str:
+    """`latin=False` leaves LATIN_FOLDS out: words as written (spelling suggestions)."""
     token = transliterate(token)
     if token.isalpha():
-        token = _LATIN.sub(lambda m: _LATIN_TO[m[0]], token)
+        if latin:
+            token = _LATIN.sub(lambda m: _LATIN_TO[m[0]], token)
         if len(token) > 4:
             token = _ENDINGS.sub("y", token)
     return token

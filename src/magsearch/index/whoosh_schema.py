@@ -44,7 +44,7 @@ class _Normalize(Filter):
     one cached dictionary lookup per token instead of a chain of filters."""
 
     def __init__(self, stem: bool) -> None:
-        self.stem = stem
+        self.stem = stem  # the search analyzer; the plain one keeps Latin spellings (names.fold)
         self._cache: dict[str, str] = {}
 
     def __eq__(self, other: object) -> bool:
@@ -56,7 +56,8 @@ class _Normalize(Filter):
     def key(self, text: str) -> str:
         out = self._cache.get(text)
         if out is None:
-            out = names.fold(unicodedata.normalize("NFKC", text).casefold()).translate(accent_map)
+            folded = unicodedata.normalize("NFKC", text).casefold()
+            out = names.fold(folded, latin=self.stem).translate(accent_map)
             if len(out) > 6 and out.endswith("ski") and out.isalpha():
                 out = out[:-1] + "y"  # French/German Magnitski, Kowalski: one more -sky spelling
             if self.stem:
@@ -132,7 +133,8 @@ class _Bigrams(Filter):
 
 
 def make_plain_analyzer() -> Any:
-    """Words as written, lower-cased, name forms and accents folded (wildcards, fuzzy, spelling)."""
+    """Words as written, lower-cased, name endings, Cyrillic and accents folded but not Latin
+    spellings (names.LATIN_FOLDS): wildcards, fuzzy terms and spelling suggestions."""
     return RegexTokenizer(_TOKEN) | _Bigrams() | _Normalize(stem=False)
 
 
