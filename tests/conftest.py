@@ -19,6 +19,8 @@ os.environ.setdefault("MAGSEARCH_OCR", "never")
 
 REPO = Path(__file__).resolve().parent.parent
 ARCHIVE = REPO / "archive"
+# the bundled collection: every document in archive/ comes with its sidecar (NAME.meta.json)
+BUNDLED_DOCUMENTS = len(list(ARCHIVE.glob("*.meta.json")))
 
 
 def corpus_root() -> Path:

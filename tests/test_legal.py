@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ARCHIVE, make_settings
+from conftest import ARCHIVE, BUNDLED_DOCUMENTS, make_settings
 from magsearch import citations, legalmeta, structure
 from magsearch.ingest.analyse import Analysis, Job, analyse
 from magsearch.ingest.pipeline import FileResult, Ingester, find_files
@@ -73,7 +73,7 @@ def bundled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Library]:
     """The bundled collection, ingested once, sidecars and all."""
     lib = new_library(tmp_path_factory.mktemp("bundled") / "data")
     results = ingest(lib, [ARCHIVE])
-    assert sorted(r.status for r in results) == ["ingested"] * 10
+    assert sorted(r.status for r in results) == ["ingested"] * BUNDLED_DOCUMENTS
     yield lib
     lib.close()
 
