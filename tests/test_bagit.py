@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import BUNDLED_DOCUMENTS
 from magsearch import curation
 from magsearch.accounts import Accounts
 from magsearch.config import Settings
@@ -84,9 +85,15 @@ def test_export_validate_import_compare(source: Path, tmp_path: Path) -> None:
     done = cli(source, "export", "--bagit", str(bag))
     assert done.returncode == 0, done.stderr
     assert (bag / "bagit.txt").exists() and (bag / "manifest-sha256.txt").exists()
-    assert "Magsearch-Documents: 10" in (bag / "bag-info.txt").read_text()
+    assert f"Magsearch-Documents: {BUNDLED_DOCUMENTS}" in (bag / "bag-info.txt").read_text()
     catalog = bag / "data" / "catalog"
-    assert {p.stem for p in catalog.iterdir()} >= {"documents", "versions", "edits", "audit"}
+    assert {p.stem for p in catalog.iterdir()} >= {
+        "documents",
+        "versions",
+        "version_text",
+        "edits",
+        "audit",
+    }
     assert not (catalog / "users.jsonl").exists() and b"scrypt" not in b"".join(
         p.read_bytes() for p in catalog.iterdir()
     )
@@ -96,12 +103,12 @@ def test_export_validate_import_compare(source: Path, tmp_path: Path) -> None:
     target = tmp_path / "restored"
     done = cli(target, "import", str(bag))
     assert done.returncode == 0, done.stderr
-    assert "imported 10 documents" in done.stdout
+    assert f"imported {BUNDLED_DOCUMENTS} documents" in done.stdout
     # the import rebuilds the index; so does reindex of the source (Whoosh's term statistics
     # count deleted records until segments merge, so scores compare on fresh indexes)
     assert cli(source, "reindex").returncode == 0
     before, after = snapshot(source), snapshot(target)
-    assert after["shas"] == before["shas"] and len(after["shas"]) == 10
+    assert after["shas"] == before["shas"] and len(after["shas"]) == BUNDLED_DOCUMENTS
     assert after["documents"] == before["documents"]
     assert after["history"] == before["history"] and before["history"]["eu-regulation-2020-1998"]
     assert after["search"] == before["search"]

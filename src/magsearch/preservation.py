@@ -4,7 +4,8 @@ package), restored from one into an empty data directory; and fixity reported by
 A bag holds, under `data/`:
 - `objects/ab/<sha256>`: every original, byte for byte (as in the data directory);
 - `catalog/<table>.jsonl`: the catalog, one JSON object per row — documents, versions, identifiers,
-  passages, citations, restrictions, the ingest log, the edit history and the audit log (never the
+  passages, each version's text outside its main text and its passages' languages (version_text),
+  citations, restrictions, the ingest log, the edit history and the audit log (never the
   users or their password and token hashes);
 and beside it `manifest-sha256.txt`, `tagmanifest-sha256.txt` and `bag-info.txt` (source, date,
 counts, the catalog schema). `import_bag` validates the bag (every checksum) first, restores the
@@ -33,7 +34,7 @@ from .library import Library
 
 # in an order that satisfies the catalog's foreign keys
 TABLES = (
-    "documents", "versions", "identifiers", "passages", "citations", "access",
+    "documents", "versions", "identifiers", "passages", "version_text", "citations", "access",
     "upload_restrictions", "ingest_log", "edits", "audit",
 )  # fmt: skip
 SHA256 = "sha256"
