@@ -21,6 +21,11 @@ index holds 500). Share = findable occurrences / occurrences.
     .venv/bin/python bench/fidelity.py              # a table: one line per file, worst first
     .venv/bin/python bench/fidelity.py --missing    # plus the missing words of each file
     .venv/bin/python bench/fidelity.py FILE...      # only these files
+    .venv/bin/python bench/fidelity.py --ocr never  # without OCR (minutes faster)
+
+OCR runs as an ingest runs it by default (``auto``: on the pages that need it: no text layer, or
+one that is not words, such as glyph codes), which is most of the run's time; ``--ocr never``
+leaves it out. tests/test_fidelity.py holds the floor without OCR on a sample of these files.
 """
 
 from __future__ import annotations
@@ -47,6 +52,7 @@ from magsearch.index.base import IndexRecord  # noqa: E402
 from magsearch.index.whoosh import indexed_text  # noqa: E402
 from magsearch.ingest import sidecar  # noqa: E402
 from magsearch.ingest.analyse import Job, analyse  # noqa: E402
+from magsearch.ingest.ocr import MODES, OcrOptions  # noqa: E402
 from magsearch.models import Document, Kind  # noqa: E402
 
 GOAL = 0.99
@@ -138,9 +144,9 @@ def plain_text(path: Path, data: bytes) -> str:
 
 
 # -- the indexed text --------------------------------------------------------------------------
-def searchable_text(path: Path, data: bytes) -> tuple[str, list[str]]:
+def searchable_text(path: Path, data: bytes, ocr: str = "auto") -> tuple[str, list[str]]:
     side = sidecar.load(path) if path.parent.name == "archive" else {}
-    a = analyse(Job(str(path), data, "0" * 64, sidecar=side))
+    a = analyse(Job(str(path), data, "0" * 64, sidecar=side, ocr=OcrOptions(mode=ocr)))
     doc = Document(
         id="x",
         kind=Kind(a.kind),
@@ -167,7 +173,7 @@ class Result:
         return self.found / self.words if self.words else 1.0
 
 
-def measure(path: Path, name: str) -> Result:
+def measure(path: Path, name: str, ocr: str = "auto") -> Result:
     start = time.perf_counter()
     data = path.read_bytes()
     out = Result(name)
@@ -177,7 +183,7 @@ def measure(path: Path, name: str) -> Result:
         out.note = f"no plain text ({type(exc).__name__})"
         ref = []
     try:
-        text, _warnings = searchable_text(path, data)
+        text, _warnings = searchable_text(path, data, ocr)
     except IngestError as exc:
         text = ""
         out.note = (out.note + "; " if out.note else "") + f"not ingested: {exc}"
@@ -211,17 +217,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("paths", nargs="*", help="only these files (default: corpus and archive/)")
     ap.add_argument("--missing", action="store_true", help="list each file's missing words")
     ap.add_argument("--top", type=int, default=30, help="missing words shown per file")
+    ap.add_argument("--ocr", choices=MODES, default="auto", help="OCR as ingest runs it (auto)")
     args = ap.parse_args(argv)
     todo = [(Path(p), p) for p in args.paths] or files(corpus_dir())
     results = []
     for k, (path, name) in enumerate(todo, 1):
         if sys.stderr.isatty():
             print(f"\r{k}/{len(todo)} {name[:60]:<60}", end="", file=sys.stderr, flush=True)
-        results.append(measure(path, name))
+        results.append(measure(path, name, args.ocr))
     if sys.stderr.isatty():
         print(file=sys.stderr)
     load = os.getloadavg()
-    print(f"# fidelity, {len(results)} files; {cpu_line()}; load {load[0]:.2f}")
+    print(f"# fidelity, {len(results)} files, OCR {args.ocr}; {cpu_line()}; load {load[0]:.2f}")
     print("| file | words | findable | share | note |")
     print("| --- | ---: | ---: | ---: | --- |")
     for r in sorted(results, key=lambda r: (r.share, r.name)):

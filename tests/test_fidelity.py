@@ -34,6 +34,54 @@ def _load_bench() -> ModuleType:
 
 fb = _load_bench()
 
+# The floor is held on a fixed sample of the corpus: every kind of file (each folder of the
+# corpus) and every language and script in it, the pages that lost most words before text
+# outside the main text was indexed, the files below the goal, and the whole bundled collection.
+# OCR is off (it only adds words that a plain extraction does not have); the full run over every
+# file, with OCR as ingest runs it, is `make bench` (bench/fidelity.py; figures in
+# docs/benchmarks.md).
+SAMPLE = (
+    # plain text: page furniture of a web capture; Markdown with front matter and link targets
+    "articles/asp_2019_magnitskys-memory.txt",
+    "articles/blog_maxefremov_2020-03-04_sanctionsexplorer.txt",
+    # legislation in French and in English
+    "legislation/canada_J-2.3_loi_justice_victimes_dirigeants_etrangers_corrompus_fr.txt",
+    "legislation/canada_SOR-2017-233_justice_for_victims_regulations_en.txt",
+    # web pages in German, Spanish, Czech, Chinese, Portuguese, English; side columns,
+    # captions, hidden copies
+    "html-fixtures/readability__heise.html",
+    "html-fixtures/readability__la-nacion.html",
+    "html-fixtures/readability__aktualne.html",
+    "html-fixtures/readability__qq.html",
+    "html-fixtures/readability__salon-1.html",
+    "html-fixtures/readability__folha.html",
+    "html-fixtures/readability__wikipedia.html",
+    # court pages where most words stood outside the main content (0.27 and 0.30 before)
+    "rulings/juriscraper__neb_example.html",
+    "rulings/juriscraper__state_texas_coa_02-82-00084-CV.html",
+    "rulings/juriscraper__vtsuperct_family_example.html",
+    "rulings/juriscraper__scctapp_example.html",
+    # rulings as PDF: running heads, page numbers, numbered paragraphs
+    "rulings/courtlistener__Diaz_v_Create_and_Construct_LLC.pdf",
+    "rulings/courtlistener__opinion_tax.pdf",
+    # PDFs: German, Chinese, vertical Japanese, Thai, encrypted, a corrupt stream, an outline,
+    # two columns, a scan with an OCR text layer, a mis-mapped Japanese CID font and a user
+    # password (both below the goal)
+    "pdf-fixtures/ingest__udhr_ger.pdf",
+    "pdf-fixtures/pdfjs__issue15690.pdf",
+    "pdf-fixtures/pdfjs__vertical.pdf",
+    "pdf-fixtures/pdfjs__issue13211.pdf",
+    "pdf-fixtures/pypdf__r2-empty-password.pdf",
+    "pdf-fixtures/pdfminer__zen_of_python_corrupted.pdf",
+    "pdf-fixtures/pypdf__pdflatex-outline.pdf",
+    "pdf-fixtures/pdfminer__issue-1061-colour-space-stack.pdf",
+    "pdf-fixtures/pypdf__Seige_of_Vicksburg_Sample_OCR.pdf",
+    "pdf-fixtures/pdfjs__issue16538.pdf",
+    "pdf-fixtures/pypdf__r6-user-password.pdf",
+    # a scan without a text layer
+    "scans/ocrmypdf__c02-22.pdf",
+)
+
 # Files below the goal, each with the reason and the share it must not fall under.
 BELOW_GOAL = {
     # the text layer is glyph codes or mis-mapped CID fonts: the plain extraction is not words
@@ -49,21 +97,32 @@ BELOW_GOAL = {
 }
 
 
+def _sample(corpus: Path) -> list[tuple[Path, str]]:
+    bundled = [(p, n) for p, n in fb.files(corpus) if n.startswith("archive/")]
+    return [(corpus / name, name) for name in SAMPLE] + bundled
+
+
+def test_the_sample_has_every_kind_of_file_of_the_corpus(corpus: Path) -> None:
+    folders = {name.split("/")[0] for _, name in fb.files(corpus) if "/" in name}
+    assert folders - {"archive"} <= {name.split("/")[0] for name in SAMPLE}
+    assert all((corpus / name).is_file() for name in SAMPLE)
+
+
 @pytest.mark.slow
-def test_every_file_keeps_its_words_findable(corpus: Path) -> None:
-    results = {name: fb.measure(path, name) for path, name in fb.files(corpus)}
-    assert len(results) >= 100
+def test_every_file_of_the_sample_keeps_its_words_findable(corpus: Path) -> None:
+    results = {name: fb.measure(path, name, ocr="never") for path, name in _sample(corpus)}
     low = {
         name: (round(r.share, 4), r.missing.most_common(8))
         for name, r in results.items()
         if r.share < BELOW_GOAL.get(name, fb.GOAL)
     }
     assert not low, low
-    words = sum(r.words for r in results.values())
-    found = sum(r.found for r in results.values())
-    readable = {n: r for n, r in results.items() if n not in BELOW_GOAL}
-    assert sum(r.found for r in readable.values()) / sum(r.words for r in readable.values()) > 0.999
-    assert found / words > 0.83
+    readable = [r for n, r in results.items() if n not in BELOW_GOAL]
+    assert sum(r.found for r in readable) / sum(r.words for r in readable) > 0.999
+    # the words of each language are counted, not skipped: German, French, Spanish, Czech,
+    # Chinese, Russian
+    for part in ("udhr_ger", "_fr.txt", "la-nacion", "aktualne", "qq", "delo-magnitskogo"):
+        assert any(part in n and r.words > 200 for n, r in results.items()), part
 
 
 def test_measure_counts_occurrences_not_distinct_words(tmp_path: Path) -> None:
