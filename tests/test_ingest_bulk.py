@@ -1,4 +1,4 @@
-"""Bulk loads: a run of many files commits in batches without merging and merges once at its end;
+"""Bulk loads: a run of many files commits in batches, merging segments by size tiers;
 `--retry-failed` runs again only the files whose last attempt failed; eyecite is spared text that
 cannot hold a case citation, finding the same citations."""
 
@@ -9,31 +9,65 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import make_settings
+from conftest import REPO, corpus_root, make_settings
 from magsearch import citations
 from magsearch.archive import Archive
+from magsearch.errors import MagsearchError
+from magsearch.index import whoosh
 from magsearch.ingest import pipeline
 from magsearch.ingest.pipeline import Ingester, find_files
+from magsearch.ingest.registry import parse_bytes
 from magsearch.library import open_library
 
 MAGSEARCH = [sys.executable, "-m", "magsearch.cli"]
 
 
-def test_a_bulk_run_commits_in_batches_and_merges_at_its_end(tmp_path, monkeypatch) -> None:
+def test_a_bulk_run_commits_in_batches_and_merges_by_size_tiers(tmp_path, monkeypatch) -> None:
     monkeypatch.setattr(pipeline, "BULK", 20)
     monkeypatch.setattr(pipeline, "BULK_FLUSH_EVERY", 10)
+    monkeypatch.setattr(whoosh, "MERGE_FACTOR", 3)
     folder = tmp_path / "in"
     folder.mkdir()
     for n in range(45):
         (folder / f"n{n:02d}.txt").write_text(f"Note {n} on frozen assets, marker bulkword{n}.\n")
     lib = open_library(make_settings(tmp_path / "data", workers=2))
     try:
-        results = Ingester(lib.archive, lib.index, lib.settings).run(find_files([folder]))
+        ing = Ingester(lib.archive, lib.index, lib.settings)
+        results = ing.run(find_files([folder]))
         assert [r.status for r in results] == ["ingested"] * 45
-        assert lib.index.segment_count() < 5  # merged at the end, not one segment per commit
+        sizes = [
+            n for _, n in lib.index.segments()
+        ]  # Whoosh records: a document and a passage each
+        assert sum(sizes) == 90 and len(sizes) < 5, sizes  # not one segment per commit
+        assert sum(1 for n in sizes if 10 <= n < 100) < 3, sizes  # a full tier was merged
         for n in (0, 22, 44):
             assert lib.search.search(f"bulkword{n}")["total"] == 1
         assert lib.index.doc_count() == 45
+        # a small commit afterwards leaves the larger segments as they are (Whoosh's own policy
+        # rewrote most of the index here)
+        before = {seg for seg, n in lib.index.segments() if n >= 10}
+        (tmp_path / "one.txt").write_text("One more note, marker bulkwordlast.\n")
+        [one] = ing.run([tmp_path / "one.txt"])
+        assert one.status == "ingested"
+        assert before <= {seg for seg, _ in lib.index.segments()}
+        assert lib.search.search("bulkwordlast")["total"] == 1
+    finally:
+        lib.close()
+
+
+def test_tiered_merging_keeps_a_tier_below_the_merge_factor(tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(whoosh, "MERGE_FACTOR", 3)
+    lib = open_library(make_settings(tmp_path / "data", workers=1))
+    try:
+        ing = Ingester(lib.archive, lib.index, lib.settings)
+        for n in range(8):  # one-file commits: segments of 1 document, merged three at a time
+            (tmp_path / f"t{n}.txt").write_text(f"Tier note {n}, marker tierword{n}.\n")
+            [res] = ing.run([tmp_path / f"t{n}.txt"])
+            assert res.status == "ingested"
+            tiers = [len(str(size)) for _, size in lib.index.segments()]
+            assert all(tiers.count(t) <= 3 for t in set(tiers)), lib.index.segments()
+        assert lib.index.segment_count() < 8
+        assert all(lib.search.search(f"tierword{n}")["total"] == 1 for n in range(8))
     finally:
         lib.close()
 
@@ -95,3 +129,29 @@ def test_small_files_parsed_together_still_fail_alone_with_their_own_reason(tmp_
         assert lib.search.search("groupword4")["total"] == 1
     finally:
         lib.close()
+
+
+def test_the_extractors_quick_checks_skip_only_text_they_cannot_match() -> None:
+    """Each extractor's `need` (a literal its every match contains) lets most text skip its slow
+    pattern: over every paragraph of the bundled collection and of the shared corpus's legislation,
+    rulings and articles, the matches with the checks are the matches without them."""
+    texts = [p.read_bytes() for p in sorted((REPO / "archive").glob("*")) if p.suffix != ".md"]
+    for folder in ("legislation", "rulings", "articles"):  # when the corpus is here
+        texts += [p.read_bytes() for p in sorted((corpus_root() / folder).glob("*")) if p.is_file()]
+    paragraphs = []
+    for data in texts:
+        try:
+            blocks = parse_bytes(data).blocks
+        except MagsearchError:
+            continue
+        paragraphs += [b.text for b in blocks]
+    paragraphs.append(" ".join(paragraphs))  # and all of it at once
+    assert len(paragraphs) > 500
+    skipped = 0
+    for text in paragraphs:
+        for pattern, _build, need in citations._COMPILED:
+            found = [m.group() for m in pattern.finditer(text)]
+            if need.search(text) is None:
+                skipped += 1
+                assert found == [], (need.pattern, found)
+    assert skipped > len(paragraphs) * 5  # the checks do skip most extractors on most text

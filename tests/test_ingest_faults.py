@@ -1,5 +1,6 @@
-"""Write errors while storing a file: the Nth write / fsync / rename / open fails (an I/O error, a full
-disk) at every step of storing and indexing one file, and a real full disk (a small tmpfs).
+"""Write errors while storing a file: the Nth write / fsync / rename / open / sync of the file system
+fails (an I/O error, a full disk) at every step of storing and indexing one file, also with the file
+system's sync failing (each original then synced alone), and a real full disk (a small tmpfs).
 
 Each time: the file gets one failure line naming the reason, nothing of it is left (no document, no
 version, no original, no temp file), the log never says "ingested" for it, the catalog and the index
@@ -22,11 +23,13 @@ from pathlib import Path
 import pytest
 
 from conftest import make_settings
+from magsearch import archive as archive_module
 from magsearch.archive import Archive, sha256_bytes
 from magsearch.ingest.pipeline import FileResult, Ingester
 from magsearch.library import Library, open_library
 
 OPS = ("open", "write", "fsync", "replace", "rename")
+SYNCFS = "syncfs"  # the one sync of the file system after a batch's originals (archive._SYNCFS)
 
 
 def _texts(folder: Path) -> dict[str, Path]:
@@ -43,12 +46,20 @@ def _texts(folder: Path) -> dict[str, Path]:
 
 
 @contextmanager
-def faults(op: str, nth: int, err: int) -> Iterator[Counter[str]]:
-    """Make the nth call of os.<op> in this process fail with OSError(err); count every call of
-    every op in the meantime (forked parse workers are not counted: they store nothing)."""
+def faults(op: str, nth: int, err: int, *, syncfs_fails: bool = False) -> Iterator[Counter[str]]:
+    """Make the nth call of os.<op> (or of the file system's sync) in this process fail with
+    OSError(err), and with syncfs_fails every sync of the file system; count every call of every
+    op in the meantime (forked parse workers are not counted: they store nothing)."""
     parent = os.getpid()
     calls: Counter[str] = Counter()
     originals = {name: getattr(os, name) for name in OPS}
+    real_syncfs = archive_module._SYNCFS
+
+    def syncfs(fd: int) -> int:
+        calls[SYNCFS] += 1
+        if syncfs_fails or (op == SYNCFS and calls[SYNCFS] == nth):
+            raise OSError(err or errno.EIO, os.strerror(err or errno.EIO))
+        return real_syncfs(fd) if real_syncfs is not None else 0
 
     def wrap(name: str, real: Callable) -> Callable:
         def patched(*args: object, **kwargs: object) -> object:
@@ -62,11 +73,13 @@ def faults(op: str, nth: int, err: int) -> Iterator[Counter[str]]:
 
     for name, real in originals.items():
         setattr(os, name, wrap(name, real))
+    archive_module._SYNCFS = syncfs
     try:
         yield calls
     finally:
         for name, real in originals.items():
             setattr(os, name, real)
+        archive_module._SYNCFS = real_syncfs
 
 
 def _open(data: Path) -> Library:
@@ -118,27 +131,46 @@ def base(tmp_path_factory: pytest.TempPathFactory) -> dict:
         ] * 2
     lib.close()
     assert calls["write"] >= 2 and calls["fsync"] >= 4 and calls["replace"] >= 2
-    return {"root": root, "files": files, "data": data, "calls": dict(calls)}
+    assert calls[SYNCFS] >= 1  # the two originals: one sync of the file system
+    # with that sync failing, each original is synced alone: count those calls too
+    probe = root / "probe-nosync"
+    shutil.copytree(data, probe)
+    lib = _open(probe)
+    with faults("none", 0, 0, syncfs_fails=True) as alone:
+        assert [r.status for r in _ingest(lib, [files["b.txt"], files["c.txt"]])] == [
+            "ingested"
+        ] * 2
+    lib.close()
+    assert alone["fsync"] >= calls["fsync"] + 4  # each original and its folder
+    _consistent(probe)
+    return {"root": root, "files": files, "data": data, "calls": dict(calls),
+            "calls_alone": dict(alone)}  # fmt: skip
 
 
-def _cases() -> list[tuple[str, int]]:
-    return [(op, err) for op in OPS for err in (errno.EIO, errno.ENOSPC)]
+def _cases() -> list[tuple[str, int, bool]]:
+    return [
+        *((op, err, False) for op in (*OPS, SYNCFS) for err in (errno.EIO, errno.ENOSPC)),
+        *(("fsync", err, True) for err in (errno.EIO, errno.ENOSPC)),  # each original alone
+    ]
 
 
-@pytest.mark.parametrize(("op", "err"), _cases(), ids=lambda v: str(v))
-def test_every_step_of_storing_a_file_fails_cleanly(base: dict, op: str, err: int) -> None:
+@pytest.mark.parametrize(("op", "err", "syncfs_fails"), _cases(), ids=lambda v: str(v))
+def test_every_step_of_storing_a_file_fails_cleanly(
+    base: dict, op: str, err: int, syncfs_fails: bool
+) -> None:
     files = base["files"]
     given = [files["b.txt"], files["c.txt"]]
     shas = {p.name: sha256_bytes(p.read_bytes()) for p in given}
     one_in_one_out = 0
-    for nth in range(1, base["calls"].get(op, 0) + 1):
+    calls = base["calls_alone" if syncfs_fails else "calls"]
+    for nth in range(1, calls.get(op, 0) + 1):
         data = base["root"] / f"case-{uuid.uuid4().hex[:8]}"
         shutil.copytree(base["data"], data)
         lib = _open(data)
-        with faults(op, nth, err):
+        with faults(op, nth, err, syncfs_fails=syncfs_fails):
             results = {Path(r.path).name: r for r in _ingest(lib, given)}
         lib.close()
-        where = f"{op} #{nth} failing with {errno.errorcode[err]}"
+        where = f"{op} #{nth} failing with {errno.errorcode[err]}, syncfs_fails={syncfs_fails}"
         assert sorted(results) == ["b.txt", "c.txt"], where  # exactly one line each
         archive = Archive(data)
         for name, r in results.items():
@@ -165,7 +197,7 @@ def test_every_step_of_storing_a_file_fails_cleanly(base: dict, op: str, err: in
         assert set(again.values()) <= {"ingested", "unchanged"}, (where, again)
         _consistent(data)
         shutil.rmtree(data)
-    if err == errno.EIO and op in ("write", "fsync", "replace"):
+    if err == errno.EIO and (op in ("write", "replace") or syncfs_fails):
         assert one_in_one_out > 0  # a file failed and the next one went in, in the same run
 
 

@@ -128,6 +128,8 @@ def test_words_of_scans_are_found_on_the_right_page(corpus_ocr: dict) -> None:
     assert {h["id"] for h in found["hits"]} == {multi}
     assert set(anchors(found, multi)) <= {("page-5", True), ("page-6", True)}
     assert anchors(found, multi)
+    found = search(data, "megapixels")  # a 9000 x 9000 pixel page (its "81" is read as "S|]")
+    assert anchors(found, multi) == [("page-2", True)]
     found = search(data, '"JBIG2 compression"')
     assert ("page-1", True) in anchors(found, res["ingest__jbig2.pdf"]["id"])
 

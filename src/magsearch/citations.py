@@ -66,6 +66,7 @@ class _Extractor(NamedTuple):
     family: str
     pattern: str
     build: _Build
+    need: str = ""  # a pattern every match implies (a literal, found fast): no match without it
 
 
 _DASH = "-\u2010\u2011\u2012\u2013\u2014\u2212"  # hyphen, non-breaking hyphen, en/em dash, minus
@@ -240,8 +241,13 @@ def _x(
     pattern: str,
     fmt: Callable[[re.Match[str]], str] | None = None,
     build: _Build | None = None,
+    *,
+    need: str,
 ) -> _Extractor:
-    return _Extractor(family, pattern, build or _simple(family, fmt or (lambda m: m.group())))
+    """An extractor; `need` is a pattern that every match of `pattern` contains, beginning with
+    a literal, so that text without it is skipped at the speed of a substring search (the
+    extractors' own patterns begin with classes and look-behinds, and scan slowly)."""
+    return _Extractor(family, pattern, build or _simple(family, fmt or (lambda m: m.group())), need)
 
 
 _SEC = r"(?:§§?\s*|[Ss]ec(?:tion|s)?\.?\s+)"  # "§ ", "§§ ", "sec. ", "section "
@@ -251,79 +257,81 @@ _EXTRACTORS: list[_Extractor] = [
     _x("echr-app",
        r"(?:\b(?:[Aa]pplications?|[Rr]equêtes?)(?:\s+(?:[Nn]os?\.?|[Nn][°º]s?))?\s*"
        r"|\b[Nn]os?\.\s*|\b[Nn]os?\s+|(?<!\w)[Nn][°º]s?\s*)"
-       rf"(?P<first>{_APP})(?P<rest>(?:\s*(?:,|and|&|et)\s*{_APP})*)", build=_echr),
+       rf"(?P<first>{_APP})(?P<rest>(?:\s*(?:,|and|&|et)\s*{_APP})*)", build=_echr, need="/"),
     _x("ecli", r"\b[Ee][Cc][Ll][Ii]:[A-Za-z]{2}:[A-Za-z0-9.]{1,7}:\d{4}:[A-Za-z0-9.]*[A-Za-z0-9]",
-       lambda m: m.group().upper()),
+       lambda m: m.group().upper(), need=":"),
     _x("us-pl",
        r"(?:\bPub(?:lic)?\.?\s?(?:L\.|Law)|\bPUBLIC\s+LAW|\bP\.\s?L\.|\bPL)"
        rf"\s*(?:No\.?\s*)?(?P<c>\d{{1,3}})\s*{_D}\s*(?P<n>\d{{1,4}})\b",
-       lambda m: f"Pub. L. {m.group('c')}-{m.group('n')}"),
+       lambda m: f"Pub. L. {m.group('c')}-{m.group('n')}", need="P[uUL.]"),
     _x("us-stat", rf"\b(?P<v>\d{{1,3}})\s+(?:Stat\.?|STAT\.?|stat\.)\s+(?P<p>{_NUM})\b",
-       lambda m: f"{m.group('v')} Stat. {_g(m, 'p')}"),
+       lambda m: f"{m.group('v')} Stat. {_g(m, 'p')}", need="[Ss]tat|STAT"),
     _x("usc",
        r"\b(?P<title>\d{1,2})\s+(?:U\.?\s?S\.?\s?C\.?(?:\s?A\.?)?|U\.S\.\s?Code)(?![A-Za-z])"
        rf"\s*{_SEC}?(?P<sec>\d+[A-Za-z]{{0,3}}(?:-\d+[A-Za-z]{{0,3}})?)\b{_SUB}"
-       rf"(?:\s*[{_DASH[3:]}]\s*\d+[A-Za-z]{{0,3}}\b)?(?P<note>\s+note\b)?", _usc),
+       rf"(?:\s*[{_DASH[3:]}]\s*\d+[A-Za-z]{{0,3}}\b)?(?P<note>\s+note\b)?", _usc, need="U"),
     _x("usc", rf"(?:\bI\.R\.C\.\s*{_SEC}?|\bIRC\s*{_SEC})(?P<sec>\d+[A-Z]?)\b{_SUB}",
-       lambda m: f"26 U.S.C. {m.group('sec')}"),
+       lambda m: f"26 U.S.C. {m.group('sec')}", need=r"I\.R\.C\.|IRC"),
     _x("usc",  # US Code style cross-references: "section 1201(i) of title 8"
        rf"\b[Ss]ection\s+(?P<sec>\d+[a-z]{{0,3}}(?:\.\d+)?(?:-\d+)?){_SUB}"
        r"\s+of\s+[Tt]itle\s+(?P<title>\d{1,2})\b"
        r"(?:(?P<cfr>\s*,\s*Code\s+of\s+Federal\s+Regulations)|\s*,\s*United\s+States\s+Code)?",
-       build=_prose_title),
+       build=_prose_title, need="ection"),
     _x("usc",  # "17 United States Code, section 106(4)", "title 17, United States Code, § 106"
        r"(?:\b[Tt]itle\s+)?\b(?P<title>\d{1,2}),?\s+United\s+States\s+Code,?\s+(?:§§?\s*|[Ss]ections?\s+)"
        rf"(?P<first>(?P<sec>\d+[a-z]{{0,3}}){_SUB})(?P<rest>(?:\s*(?:,|and)\s*\d+[a-z]{{0,3}}{_SUB})*)",
-       build=_usc_spelled),
+       build=_usc_spelled, need="United"),
     _x("cfr",
        r"\b(?P<title>\d{1,2})\s+C\.?\s?F\.?\s?R\.?(?![A-Za-z])"
        rf"\s*(?:(?P<part>[Pp]arts?|[Pp]t\.)\s*|{_SEC})?"
        r"(?P<sec>\d+(?:\.\d+[a-z]?)?(?:(?:\([a-z0-9]{1,4}\))+-\d+|-\s*\d+(?![.\d]))?)"
-       r"(?:\([a-z0-9]{1,4}\))*", _cfr),
+       r"(?:\([a-z0-9]{1,4}\))*", _cfr, need=r"C\.?\s?F"),
     _x("us-eo",
        r"(?:\bExecutive\s+Order(?:\s*\(E\.\s?O\.\))?|\bExec\.\s?Ord(?:er|\.)|\bE\.\s?O\.|\bEO)"
-       r"\s*(?:No\.?\s*|Number\s+)?(?P<n>\d{4,5})\b", lambda m: f"E.O. {m.group('n')}"),
+       r"\s*(?:No\.?\s*|Number\s+)?(?P<n>\d{4,5})\b", lambda m: f"E.O. {m.group('n')}",
+       need=r"E(?:xec|\.|O)"),
     _x("us-fr", rf"\b(?P<v>\d{{1,3}})\s+(?:Fed\.\s?Reg\.|F\.R\.|FR)\s+(?P<p>{_NUM})\b",
-       lambda m: f"{m.group('v')} Fed. Reg. {_g(m, 'p')}"),
+       lambda m: f"{m.group('v')} Fed. Reg. {_g(m, 'p')}", need=r"F(?:ed\.|\.|R)"),
     _x("us-bill",
        r"(?<![\w.])(?P<t>H\.\s?R\.|H\.\s?Res\.|H\.\s?J\.\s?Res\.|H\.\s?Con\.\s?Res\.|S\.\s?Res\."
-       r"|S\.\s?J\.\s?Res\.|S\.\s?Con\.\s?Res\.|S\.)\s?(?P<n>\d{1,5})\b(?![.,]\d)", build=_bill),
+       r"|S\.\s?J\.\s?Res\.|S\.\s?Con\.\s?Res\.|S\.)\s?(?P<n>\d{1,5})\b(?![.,]\d)", build=_bill, need=r"[HS]\."),
     _x("uk-si",
        r"(?<![\w.])(?:S\.\s?I\.|SI|STATUTORY\s+INSTRUMENTS?|Statutory\s+Instruments?)"
        r"\s*(?P<y>(?:19|20)\d{2})\s*(?:/|No\.?)\s*(?P<n>\d{1,4})\b",
-       lambda m: f"S.I. {m.group('y')}/{m.group('n')}"),
+       lambda m: f"S.I. {m.group('y')}/{m.group('n')}", need="S[.ITt]"),
     _x("uk-act", r"(?<![\w.,])(?P<y>(?:1[89]|20)\d{2})\s+c\.\s?(?P<c>\d{1,3})\b(?![.,]\d)",
-       lambda m: f"{m.group('y')} c. {m.group('c')}"),
+       lambda m: f"{m.group('y')} c. {m.group('c')}", need=r"c\."),
     _x("uk-act",  # "Sanctions and Anti-Money Laundering Act 2018 (c. 13)"
        r"\bAct\s+(?P<cite>(?P<y>(?:1[89]|20)\d{2})\s*\(c\.\s?(?P<c>\d{1,3})\))",
-       lambda m: f"{m.group('y')} c. {m.group('c')}"),
+       lambda m: f"{m.group('y')} c. {m.group('c')}", need=r"\(c\."),
     _x("eu-reg", rf"\b(?P<first>{_EU_ACT}s?\s*{_EU_ONE})(?P<rest>(?:{_EU_DATE}{_EU_NEXT})*)",
-       build=_eu_list),
+       build=_eu_list, need="Regulation|Decision|Directive"),
     _x("eu-reg",  # older style: "Decision 2014/145/CFSP"
-       rf"\b{_EU_ACT}\s+(?:No\.?\s*)?(?P<n>\d{{2,4}}/\d{{1,4}})/(?P<d>{_EU_DOMAIN})\b", _eu),
+       rf"\b{_EU_ACT}\s+(?:No\.?\s*)?(?P<n>\d{{2,4}}/\d{{1,4}})/(?P<d>{_EU_DOMAIN})\b", _eu,
+       need="Regulation|Decision|Directive"),
     _x("celex", r"\bCELEX(?:\s+(?:number|no\.?))?\s*:?\s*(?P<id>[0-9CE]\d{4}[A-Z]{1,2}\d{4})\b",
-       lambda m: f"CELEX {m.group('id').upper()}"),
+       lambda m: f"CELEX {m.group('id').upper()}", need="CELEX"),
     _x("ca-statute",
        r"(?<![A-Za-z]\.)(?<![A-Za-z])(?P<pre>R\.?\s?S\.?\s?C\.?|L\.?\s?R\.?\s?C\.?|S\.?\s?C\.?|L\.?\s?C\.?)"
        r"(?![A-Za-z])\s*,?\s*\(?(?P<y>(?:18|19|20)\d{2})\)?\s*,?\s*(?:c|ch|chap)\.?\s*"
        r"(?P<c>[A-Z]-\d+(?:\.\d+)?|\d+)\b(?:\s*\((?P<sn>\d)(?P<sx>st|nd|rd|th)\s+Supp\.\))?",
-       _ca_statute),
+       _ca_statute, need=r"C\.?\s*,?\s*\(?[12]"),
     _x("ca-statute",  # the head of an annual statute: "STATUTES OF CANADA 2017 / CHAPTER 21"
        r"\b(?:STATUTES\s+OF\s+CANADA|LOIS\s+DU\s+CANADA)\s+\(?(?P<y>(?:18|19|20)\d{2})\)?"
        r"\s+(?:CHAPTER|CHAPITRE)\s+(?P<c>\d{1,3})\b",
-       lambda m: f"S.C. {m.group('y')}, c. {m.group('c')}"),
+       lambda m: f"S.C. {m.group('y')}, c. {m.group('c')}", need="CANADA"),
     _x("ca-statute",
        r"(?<![\w.,/])(?P<y>(?:18|19|20)\d{2}),\s*(?:c|ch)\.\s?(?P<c>\d{1,3})\b(?![.,]\d)",
-       build=_ca_bare),
+       build=_ca_bare, need=r"c\.|ch\."),
     _x("ca-reg",
        rf"(?<![\w/])(?P<k>SOR|DORS|SI|TR)\s?/\s?(?P<y>\d{{4}}|\d{{2}})\s?{_D}\s?(?P<n>\d{{1,4}})\b",
        lambda m: f"{'SOR' if m.group('k').upper() in ('SOR', 'DORS') else 'SI'}"
-                 f"/{m.group('y')}-{m.group('n')}"),
+                 f"/{m.group('y')}-{m.group('n')}", need="/"),
 ]
 # fmt: on
 
-_COMPILED = [(re.compile(x.pattern), x.build) for x in _EXTRACTORS]
-_COMPILED_CI = [(re.compile(x.pattern, re.IGNORECASE), x.build) for x in _EXTRACTORS]
+_COMPILED = [(re.compile(x.pattern), x.build, re.compile(x.need)) for x in _EXTRACTORS]
+_COMPILED_CI = [(re.compile(x.pattern, re.IGNORECASE), x.build, None) for x in _EXTRACTORS]
 
 
 _SPACES = {ord(c): " " for c in "\n\r\t\f\v\u00a0"}  # one for one: offsets stay valid
@@ -391,7 +399,9 @@ def _without_overlaps(hits: list[_Hit], taken: list[_Hit]) -> list[_Hit]:
 
 def _extract(text: str, *, whole: bool = False) -> list[_Hit]:
     hits: list[_Hit] = []
-    for pattern, build in _COMPILED_CI if whole else _COMPILED:
+    for pattern, build, need in _COMPILED_CI if whole else _COMPILED:
+        if need is not None and not need.search(text):
+            continue
         for m in pattern.finditer(text):
             hits.extend(build(m, text, whole))
     return _without_overlaps(_cases(text, whole), _without_overlaps(hits, []))

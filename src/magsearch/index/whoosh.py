@@ -30,6 +30,7 @@ from typing import Any
 from whoosh import collectors, index, query
 from whoosh.filedb.filestore import RamStorage
 from whoosh.index import LockError
+from whoosh.writing import NO_MERGE
 
 from magsearch import snippets
 from magsearch.errors import IndexUnavailable
@@ -213,24 +214,28 @@ class WhooshIndex:
             _abandon(w)
             raise
         try:
-            w.commit(merge=merge, optimize=False)
+            w.commit(mergetype=merge_tiers if merge else NO_MERGE, optimize=False)
         except BaseException:
             _abandon(w)
             raise
 
     def merge(self) -> None:
-        """After a bulk load that committed batch after batch without merging: every segment but
-        the largest becomes one (a cost in proportion to what the load added, not to the index)."""
+        """Merge what the tiered policy asks for now (merge_tiers), with nothing added."""
         w = self._writer()
         try:
-            w.commit(mergetype=_merge_all_but_largest)
+            w.commit(mergetype=merge_tiers)
         except BaseException:
             _abandon(w)
             raise
 
     def segment_count(self) -> int:
+        return len(self.segments())
+
+    def segments(self) -> list[tuple[str, int]]:
+        """(id, documents written, deleted ones included) of each segment of the latest commit."""
         with self._lock:
-            return len(self._ix._segments())
+            self._ix = self._ix.refresh()
+            return [(seg.segment_id(), seg.doc_count_all()) for seg in self._ix._segments()]
 
     def bulk_load(self, records: Iterable[IndexRecord]) -> int:
         """Add many documents to an empty index in one commit, with a sub-writer per core.
@@ -635,19 +640,31 @@ class WhooshIndex:
         return snippets.snippet(text, marks, self._key, top=top, token=TOKEN_RE, split=pieces)
 
 
-def _merge_all_but_largest(writer: Any, segments: list[Any]) -> list[Any]:
-    """A Whoosh merge policy: keep the largest segment, merge the others into the new one."""
+MERGE_FACTOR = 10  # segments of one size tier (a power of 10 documents) merged together
+
+
+def merge_tiers(writer: Any, segments: list[Any]) -> list[Any]:
+    """A Whoosh merge policy, log-structured: segments are in tiers by size (1-9 documents, 10-99,
+    100-999, ...); when a tier holds MERGE_FACTOR segments, they are merged into one of the next
+    tier. Each document is rewritten once per tier it climbs (log10 of the index size times at
+    most), never by a commit that only adds a few documents.
+
+    Whoosh's own MERGE_SMALL merges "every segment up to a point" by a Fibonacci rule: after a bulk
+    load of equal segments it rewrote most of the index at the next one-file commit."""
     from whoosh.reading import SegmentReader
 
-    if len(segments) < 3:
-        return segments
-    keep = max(segments, key=lambda s: s.doc_count_all())
+    tiers: dict[int, list[Any]] = defaultdict(list)
     for seg in segments:
-        if seg is not keep:
-            reader = SegmentReader(writer.storage, writer.schema, seg)
-            writer.add_reader(reader)
-            reader.close()
-    return [keep]
+        tiers[len(str(max(seg.doc_count_all(), 1))) - 1].append(seg)
+    full = [t for t, segs in sorted(tiers.items()) if len(segs) >= MERGE_FACTOR]
+    if not full:
+        return segments
+    merged = tiers[full[0]]
+    for seg in merged:
+        reader = SegmentReader(writer.storage, writer.schema, seg)
+        writer.add_reader(reader)
+        reader.close()
+    return [seg for seg in segments if seg not in merged]
 
 
 def _abandon(w: Any) -> None:

@@ -15,9 +15,12 @@ from __future__ import annotations
 import errno
 import os
 import sqlite3
+import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -34,14 +37,15 @@ from .worker import run_isolated, run_jobs
 SKIP_NAMES = {"README.md", "README.txt", ".gitignore", ".gitkeep"}
 FLUSH_EVERY = 50  # files per index commit
 FLUSH_SECONDS = 1.0  # ... or sooner, so that a small batch's files are reported at once
-# A bulk load (more than BULK files) commits less often and without merging segments at each commit
-# (re-merging the growing index at every commit made a long run slow down as it went); it merges
-# once, at its end. Its files are reported at each commit, and searchable as soon as reported.
+# A bulk load (more than BULK files) commits less often, so its segments are larger and fewer. Every
+# commit merges by the index's tiered policy (ten segments of a size tier become one of the next), so
+# a document is rewritten once per tier it climbs and a long run does not slow down as it goes. Its
+# files are reported at each commit, and searchable as soon as reported.
 BULK = 200
 FLUSH_BYTES = 128 * 1024 * 1024  # originals held in memory until their flush
 GROUP_BYTES = 64 * 1024  # files up to this size are parsed GROUP_FILES to a worker
 GROUP_FILES = 8
-BULK_FLUSH_EVERY = 500
+BULK_FLUSH_EVERY = 1000
 BULK_FLUSH_SECONDS = 10.0
 
 
@@ -323,13 +327,34 @@ class _Run:
         self.bulk = len(sources) > BULK
         self.flush_every = BULK_FLUSH_EVERY if self.bulk else FLUSH_EVERY
         self.flush_seconds = BULK_FLUSH_SECONDS if self.bulk else FLUSH_SECONDS
-        self.unmerged = 0  # commits made without merging
 
     # -- the run ---------------------------------------------------------------------------------
     def go(self) -> list[FileResult]:
-        parsed = self.ing.parse(self._jobs())
+        """Parsing goes on in a thread of its own (its workers are processes) while this thread
+        stores, catalogs and indexes: a commit no longer leaves the workers idle. The thread hands
+        over parse outcomes, and what reading the files decided (a failure, an unchanged file), in
+        order through `inbox`; every result is emitted here."""
+        ahead = _Ahead(self.flush_every, FLUSH_BYTES)
+        thread = threading.Thread(
+            target=self._parse_ahead, args=(ahead,), name="parse", daemon=True
+        )
+        thread.start()
         try:
-            for job, analysis, error in parsed:
+            while True:
+                wait = max(0.0, self.last_flush + self.flush_seconds - time.monotonic())
+                item = ahead.get(wait if self.waiting else None)
+                if item is None:  # the time to commit what is waiting
+                    self._flush()
+                    continue
+                kind, value = item
+                if kind == "end":
+                    break
+                if kind == "raise":
+                    raise value
+                if kind == "do":
+                    value()
+                    continue
+                job, analysis, error = value
                 i = self.first[job.sha256]
                 if error or analysis is None:
                     self._fail(i, error or "no analysis", job.sha256)
@@ -343,46 +368,73 @@ class _Run:
                     or time.monotonic() - self.last_flush > self.flush_seconds
                 ):
                     self._flush()
-            self._flush(last=True)
-        finally:
-            parsed.close()  # no worker outlives an early stop
-            self._merge()
+            self._flush()
+        except BaseException:
+            ahead.stop()
+            thread.join(timeout=2.0)  # a daemon: its workers die with it
+            raise
+        ahead.stop()  # no worker outlives an early stop
+        thread.join()
         for i in range(len(self.sources)):  # what the run did not reach
             if i not in self.outcome:
                 self._fail(i, f"not ingested: the run stopped ({self.stopped or 'interrupted'})")
         return self.results
 
-    def _jobs(self) -> Iterator[Job]:
-        """Read, hash and check each source; yield a parse job for what is new."""
+    def _parse_ahead(self, ahead: _Ahead) -> None:
+        """The parse thread: jobs from the sources, parsed by the workers, handed to the writer."""
+        try:
+            parsed = self.ing.parse(self._jobs(ahead))
+            try:
+                for outcome in parsed:
+                    if not ahead.put(("parsed", outcome), len(outcome[0].data)):
+                        break
+            finally:
+                parsed.close()  # its workers are stopped
+        except BaseException as exc:  # noqa: BLE001 - the writer's thread raises it
+            ahead.put(("raise", exc))
+        finally:
+            ahead.put(("end", None), force=True)
+            self.archive.close()  # this thread's catalog connection
+
+    def _jobs(self, ahead: _Ahead) -> Iterator[Job]:
+        """Read, hash and check each source; yield a parse job for what is new (in the parse
+        thread: outcomes decided here are handed to the writer's thread, which emits them)."""
         for i, src in enumerate(self.sources):
-            if self.stopped:
+            if self.stopped or ahead.stopped:
                 return
             try:
                 data, meta = self.ing.read(src)
             except IngestError as exc:
-                self._fail(i, str(exc))
+                ahead.put(("do", partial(self._fail, i, str(exc))))
                 continue
             except Exception as exc:  # a bug must fail the file, not the batch
-                self._fail(i, f"cannot read: {type(exc).__name__}: {exc}")
+                reason = f"cannot read: {type(exc).__name__}: {exc}"
+                ahead.put(("do", partial(self._fail, i, reason)))
                 continue
             digest = sha256_bytes(data)
             if digest in self.first:  # the same bytes earlier in this run: its outcome is ours
-                earlier = self.outcome.get(self.first[digest])
-                if earlier is None:
-                    self.copies.setdefault(digest, []).append(i)
-                else:
-                    self._copy(i, earlier, digest)
+                ahead.put(("do", partial(self._same_bytes, i, digest)))
                 continue
             self.first[digest] = i
             existing = self.archive.find_version(digest)
             if existing is not None:
-                self._emit(i, self._unchanged(i, existing.doc_id, digest))
+                ahead.put(("do", partial(self._emit_unchanged, i, existing.doc_id, digest)))
                 continue
             kind = src.kind or self.ing.kind
             yield Job(
                 src.name, data, digest, kind, meta, self.ing.settings.max_pages,
                 self.ing.settings.ocr_options(),
             )  # fmt: skip
+
+    def _same_bytes(self, i: int, digest: str) -> None:
+        earlier = self.outcome.get(self.first[digest])
+        if earlier is None:
+            self.copies.setdefault(digest, []).append(i)
+        else:
+            self._copy(i, earlier, digest)
+
+    def _emit_unchanged(self, i: int, doc_id: str, digest: str) -> None:
+        self._emit(i, self._unchanged(i, doc_id, digest))
 
     def _store(self, i: int, job: Job, a: Analysis) -> None:
         """Keep the draft (and the bytes) for the next flush, which stores, catalogs and indexes."""
@@ -433,17 +485,7 @@ class _Run:
             self.stopped = failure.reason
         self._fail(i, failure.reason, digest)
 
-    def _merge(self) -> None:
-        """The end of a bulk load: merge the segments its commits left unmerged (the index is
-        complete without it; a failure here costs only speed)."""
-        if self.unmerged > 1:
-            try:
-                self.ing.backend.merge()
-            except (OSError, sqlite3.Error, MagsearchError):
-                pass
-            self.unmerged = 0
-
-    def _flush(self, *, last: bool = False) -> None:
+    def _flush(self) -> None:
         """Under the writer's lock, with the batch's documents and originals named in the pending
         lists first: store the originals, catalog the drafts in one transaction, commit them to the
         index while that transaction is open, then commit the catalog with the log lines, and only
@@ -457,7 +499,7 @@ class _Run:
         self.claimed.clear()
         try:
             with exclusive(self.archive, self.ing.backend):
-                self._commit(batch, last)
+                self._commit(batch)
         except (OSError, sqlite3.Error, MagsearchError) as exc:
             # the lock, the pending lists or the repair failed (the disk is full): what is left
             # pending is repaired by the next opening of the library
@@ -466,17 +508,19 @@ class _Run:
                 if st.index not in self.outcome:
                     self._fail(st.index, self.stopped, st.nv.sha256)
 
-    def _commit(self, batch: list[_Stored], last: bool) -> None:
+    def _commit(self, batch: list[_Stored]) -> None:
         archive = self.archive
         mark_pending(archive, {st.nv.doc_id for st in batch}, [st.nv.sha256 for st in batch])
+        try:
+            errors = archive.put_originals([(st.data, st.nv.sha256) for st in batch])
+        except OSError as exc:  # the objects folder itself
+            errors = {st.nv.sha256: exc for st in batch}
         kept: list[_Stored] = []
         for st in batch:
-            try:
-                archive.put_original(st.data, st.nv.sha256)
-            except OSError as exc:
-                self._lose([st], write_failure(exc, "not stored"))
-                continue
-            kept.append(st)
+            if st.nv.sha256 in errors:
+                self._lose([st], write_failure(errors[st.nv.sha256], "not stored"))
+            else:
+                kept.append(st)
         try:
             cat = archive.batch()
         except (OSError, sqlite3.Error) as exc:
@@ -502,7 +546,6 @@ class _Run:
             return
         stored = [st for st, _, _ in added]
         fresh = {doc.id for _, doc, new in added if new}  # not in the index: nothing to delete
-        merge = not self.bulk or (last and self.unmerged == 0)
         records: dict[str, IndexRecord | None] = {}  # the last version of each document wins
         for st, doc, _ in added:
             records[doc.id] = None if doc.withdrawn else _record(doc, st.nv)
@@ -516,7 +559,6 @@ class _Run:
                 [r for r in records.values() if r is not None],
                 delete=[d for d, r in records.items() if r is None],
                 fresh=fresh,
-                merge=merge,
             )
         except (OSError, sqlite3.Error, MagsearchError) as exc:
             cat.rollback()
@@ -538,7 +580,6 @@ class _Run:
             clear_pending(archive)
             return
         clear_pending(archive)
-        self.unmerged += not merge
         for st, res in zip(stored, results, strict=True):
             self._emit(st.index, res, log=False)
 
@@ -598,6 +639,53 @@ class _Run:
             )
         except (OSError, sqlite3.Error) as exc:
             res.warnings.append(write_failure(exc, "ingest log not written").reason)
+
+
+class _Ahead:
+    """What the parse thread hands to the writer's thread, in order: at most `items` parse outcomes
+    (and `size` bytes of originals) waiting, so parsing runs ahead by about one commit's worth."""
+
+    def __init__(self, items: int, size: int) -> None:
+        self.items, self.size = max(1, items), size
+        self.queue: deque[tuple[str, Any]] = deque()
+        self.parsed = self.bytes = 0
+        self.cond = threading.Condition()
+        self.stopped = False
+
+    def put(self, item: tuple[str, Any], size: int = 0, *, force: bool = False) -> bool:
+        """Hand an item over (a parse outcome waits for room); False once the writer stopped."""
+        with self.cond:
+            if item[0] == "parsed":
+                while (
+                    not self.stopped
+                    and self.parsed
+                    and (self.parsed >= self.items or self.bytes + size > self.size)
+                ):
+                    self.cond.wait()
+                self.parsed += 1
+                self.bytes += size
+            if self.stopped and not force:
+                return False
+            self.queue.append((item[0], (item[1], size)))
+            self.cond.notify_all()
+            return True
+
+    def get(self, timeout: float | None) -> tuple[str, Any] | None:
+        """The next item, or None when `timeout` seconds passed without one."""
+        with self.cond:
+            if not self.queue and not self.cond.wait_for(lambda: self.queue, timeout):
+                return None
+            kind, (value, size) = self.queue.popleft()
+            if kind == "parsed":
+                self.parsed -= 1
+                self.bytes -= size
+                self.cond.notify_all()
+            return kind, value
+
+    def stop(self) -> None:
+        with self.cond:
+            self.stopped = True
+            self.cond.notify_all()
 
 
 def _groups(jobs: Iterable[Job]) -> Iterator[list[Job]]:
