@@ -14,6 +14,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -109,6 +110,22 @@ def ingest(
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run([*MAGSEARCH, "--data", str(data), "ingest", "--json", str(folder)],
                           capture_output=True, text=True, timeout=600, env=env or dict(os.environ))  # fmt: skip
+
+
+def read_rest(run: subprocess.Popen[str], timeout: float = 300) -> tuple[str, str]:
+    """What is left of a run's stdout and stderr once it ends. Not communicate(): after a
+    readline() the pipe's text buffer may hold more lines, which communicate() (reading the file
+    descriptor itself) would lose."""
+    assert run.stdout is not None and run.stderr is not None
+    out: list[str] = []
+    reader = threading.Thread(target=lambda: out.append(run.stdout.read()))  # type: ignore[union-attr]
+    reader.start()
+    err = run.stderr.read()  # a few lines: the run never waits on it
+    run.wait(timeout=timeout)
+    reader.join(timeout=30)
+    run.stdout.close()
+    run.stderr.close()
+    return out[0], err
 
 
 def lines(out: str) -> dict[str, dict]:
@@ -231,7 +248,7 @@ def test_without_a_worker_ingest_says_so_and_waits_for_one(
     assert line.startswith("magsearch: no worker is taking jobs from redis://"), line
     workers = start_workers(redis, tmp_path, n=1)
     try:
-        out, err = run.communicate(timeout=300)
+        out, err = read_rest(run)
     finally:
         stop_all(workers)
     assert len(lines(out)) == len(FILES)
@@ -252,7 +269,7 @@ def test_the_broker_stopped_and_started_again(corpus: Path, tmp_path: Path, redi
         redis.stop()
         time.sleep(4)
         redis.start()
-        rest, err = run.communicate(timeout=300)
+        rest, err = read_rest(run)
     finally:
         stop_all(workers)
     results = lines(first + rest)
