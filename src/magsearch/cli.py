@@ -261,6 +261,74 @@ def _plain(snippet: str) -> str:
 
 
 @cli.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="The report as one JSON object.")
+@click.pass_context
+def verify(ctx: click.Context, file: Path, as_json: bool) -> None:
+    """Check a brief's citations and quotations against the archive. FILE is a text, PDF or HTML
+    file ("-" reads text from standard input). Exit code 0 when everything checks out, 1 when a
+    citation or quotation is not found or altered, 2 when FILE cannot be read."""
+    from . import verify as verifying
+
+    settings: Settings = ctx.obj
+    try:
+        if str(file) == "-":
+            text = sys.stdin.read()
+        else:
+            text = verifying.read_brief(file.read_bytes(), settings, name=str(file))
+    except OSError as exc:
+        _die(f"{file}: {exc.strerror or exc}", 2)
+    except verifying.BriefError as exc:
+        _die(str(exc), 2)
+    lib = _lib(ctx)
+    base = settings.public_url.rstrip("/")
+    try:
+        report = verifying.verify_text(
+            lib, text, link=lambda d, a: base + verifying.default_link(d, a)
+        )
+    except verifying.BriefError as exc:
+        _die(f"{file}: {exc}", 2)
+    if as_json:
+        click.echo(printable(json.dumps(report, ensure_ascii=False, indent=1), json=True))
+    else:
+        for item in report["items"]:
+            for line in _verify_lines(item):
+                click.echo(printable(line))
+        s = report["summary"]
+        click.echo(
+            f"{_n(report['citations'], 'citation')}, {_n(report['quotations'], 'quotation')}: "
+            + (", ".join(f"{n} {k.replace(':', ' ')}" for k, n in s.items()) or "nothing to check")
+        )
+    sys.exit(0 if report["ok"] else 1)
+
+
+def _verify_lines(item: dict[str, Any]) -> list[str]:
+    """One result of `magsearch verify`: where, what, the verdict and the permalink."""
+    text = " ".join(item["text"].split())
+    text = text if len(text) <= 70 else text[:67] + "..."
+    where = f"{item['start']}-{item['end']}"
+    if item["type"] == "citation":
+        what = f"{text}" + (f", {item['pinpoint']}" if item["pinpoint"] else "")
+    else:
+        what = f"\u201c{text}\u201d"
+    lines = [f"{where:>13}  {item['type']:<9} {item['status']:<18} {what}"]
+    target = item.get("passage") or item.get("document")
+    if target:
+        label = f", {item['passage']['label']}" if item.get("passage") else ""
+        lines.append(f"{'':15}-> {item['document']['title']}{label}  {target['url']}")
+    for d in item.get("differences", []):
+        if d["op"] == "changed":
+            lines.append(f"{'':15}changed: \u201c{d['quoted']}\u201d for \u201c{d['source']}\u201d")
+        elif d["op"] == "added":
+            lines.append(f"{'':15}added: \u201c{d['quoted']}\u201d")
+        else:
+            lines.append(f"{'':15}left out without an ellipsis: \u201c{d['source']}\u201d")
+    if item.get("note"):
+        lines.append(f"{'':15}note: {item['note']}")
+    return lines
+
+
+@cli.command()
 @click.pass_context
 def reindex(ctx: click.Context) -> None:
     """Rebuild the index from the archive (the index is derived; the archive is the record)."""

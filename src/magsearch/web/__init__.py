@@ -75,15 +75,17 @@ def create_app(
     )
     app.extensions["magsearch"] = LibraryHolder(settings, app.config.get("MAGSEARCH_LIBRARY"))
 
-    from . import api, auth, curate, documents, errors, guard, pages
+    from . import api, auth, curate, documents, errors, guard, pages, verify
 
     app.register_blueprint(pages.bp)
     app.register_blueprint(documents.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(curate.bp)
     app.register_blueprint(curate.api)
+    app.register_blueprint(verify.bp)
+    app.register_blueprint(verify.api)
     auth.init_app(app)
-    for blueprint in (api.bp, curate.api):  # API writes take a Bearer token, never the cookie
+    for blueprint in (api.bp, curate.api, verify.api):  # API writes take a Bearer token, never the cookie
         auth.csrf.exempt(blueprint)
     guard.init(app, settings)  # public links, rate limits (after the blueprints it limits)
     guard.limit_sign_in(app)

@@ -27,7 +27,9 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from magsearch.config import Settings
 
-SEARCH_ENDPOINTS = ("pages.search", "pages.search_feed", "api.search")
+SEARCH_ENDPOINTS = (
+    "pages.search", "pages.search_feed", "api.search", "verify.verify_page", "verify_api.verify_api"
+)  # fmt: skip
 SIGN_IN_NAMES = ("sign_in", "signin", "login")  # an endpoint named <blueprint>.<one of these>
 OFF = ("", "off", "none", "0")
 
