@@ -26,7 +26,6 @@ from __future__ import annotations
 import difflib
 import re
 import unicodedata
-from bisect import bisect_right
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -41,7 +40,9 @@ MIN_WORDS = 3  # a quoted term or name ("bona fide", "Magnitsky") is not a quota
 MAX_QUOTE_CHARS = 5000  # a quotation mark left open does not swallow the rest of the brief
 MAX_TEXT_CHARS = 2_000_000  # about 300 pages
 CANDIDATES = 5  # documents the index proposes for a quotation attributed to nothing
-ALTERED_SHARE = 0.6  # of a quotation's words found in order, for it to be "altered", not "not found"
+APPROXIMATE_TRIES = 3  # stretches of a document aligned word by word for one quotation
+# the share of a quotation's words found in order for it to be "altered" rather than "not found"
+ALTERED_SHARE = 0.6
 
 
 class BriefError(MagsearchError):
@@ -54,9 +55,11 @@ _APOSTROPHES = re.compile(r"(?<=\w)['\u2019\u02bc](?=\w)")
 _WORD = re.compile(r"[^\W_]+")
 
 
+_STAR_PAGE = re.compile(r"\[\*{1,2}\d{1,5}\]")  # "[*7]": a reporter's page break inside the text
+
+
 def _prepare(text: str) -> str:
-    """One for one in length is not needed here: words carry their own offsets."""
-    text = unicodedata.normalize("NFKC", text)
+    text = _STAR_PAGE.sub(" ", unicodedata.normalize("NFKC", text))
     return _APOSTROPHES.sub("", _HYPHEN_JOIN.sub("", text))
 
 
@@ -258,9 +261,7 @@ class Verifier:
             ).fetchall()
             docs = [self.archive.find_document(r[0]) for r in rows]
             seen = [
-                d
-                for d in docs
-                if d is not None and (self.include_restricted or not d.restricted)
+                d for d in docs if d is not None and (self.include_restricted or not d.restricted)
             ]
             seen.sort(key=lambda d: (bool(d.withdrawn), d.genre != "", d.id))
             self._resolved[normalized] = seen[0] if seen else None
@@ -342,7 +343,9 @@ class Verifier:
             if cite.get("_doc") is not None and cite["status"] in ("found", "no such paragraph"):
                 docs = [cite["_doc"]]
             else:
-                item["note"] = "the cited document is not in the archive; searched the whole archive"
+                item["note"] = (
+                    "the cited document is not in the archive; searched the whole archive"
+                )
         if not docs:
             docs = self._candidates(pattern)
         best = self._best(pattern, docs)
@@ -474,7 +477,7 @@ def _page(passages: list[Passage], g: CiteGroup) -> Passage | None:
     page = int(re.sub(r"\D", "", pin.number) or 0)
     first = None
     if g.items and g.items[0].family in ("us-stat", "us-fr", "us-case"):
-        m = re.search(r"(\d[\d,]*)$", g.items[0].normalized)
+        m = re.search(r"\s(\d[\d,]*)$", g.items[0].normalized)
         first = int(m.group(1).replace(",", "")) if m else None
     if first is not None and page >= first:
         page = page - first + 1
@@ -556,22 +559,40 @@ class QuotePattern:
         flat = self.flat
         if not flat or not src.words:
             return None
-        # where the quotation's words fall in the document: vote for the offset of each word's
-        # occurrences (rare words weigh more), take the best stretch
+        # where the quotation's words fall in the document: each pair of its consecutive words
+        # found one after the other in the document votes for that offset (a lone rare word
+        # too, a little); the best few stretches are aligned word by word, the best kept
         votes: Counter[int] = Counter()
+        words_of = src.words
         for i, w in enumerate(flat):
             occ = src.positions.get(w, ())
-            if not occ or len(occ) > 400:
+            if not occ or len(occ) > 2000:
                 continue
-            weight = 1.0 / len(occ)
+            nxt = flat[i + 1] if i + 1 < len(flat) else None
             for j in occ:
-                votes[(j - i) // 16] += weight
+                if nxt is not None and j + 1 < len(words_of) and words_of[j + 1] == nxt:
+                    votes[j - i] += 1.0
+                elif len(occ) <= 20:
+                    votes[j - i] += 1.0 / len(occ)
         if not votes:
             return None
+        near: Counter[int] = Counter()
+        for d, weight in votes.items():
+            for b in (d // 16 - 1, d // 16, d // 16 + 1):
+                near[b] += weight
+        best: Match | None = None
+        for bucket, _ in near.most_common(APPROXIMATE_TRIES):
+            found = self._align(src, bucket * 16)
+            if found is not None and (best is None or found.better_than(best)):
+                best = found
+        return best
+
+    def _align(self, src: Source, offset: int) -> Match | None:
+        """The quotation aligned word by word with the source around word `offset`."""
+        flat = self.flat
         span = len(flat) + (400 if "omission" in self.gaps else 24)
-        bucket = votes.most_common(1)[0][0]
-        lo = max(0, bucket * 16 - 24)
-        hi = min(len(src.words), bucket * 16 + span + 24)
+        lo = max(0, offset - 24)
+        hi = min(len(src.words), offset + span + 24)
         window = src.words[lo:hi]
         # the marks between segments: quotation word indexes after which a gap is allowed
         bounds: dict[int, str] = {}
@@ -657,7 +678,9 @@ def verify_text(
     if not isinstance(text, str) or not text.strip():
         raise BriefError("the text is empty: paste a brief or upload a text, PDF or HTML file")
     if len(text) > MAX_TEXT_CHARS:
-        raise BriefError(f"the text is too long ({len(text):,} characters; at most {MAX_TEXT_CHARS:,})")
+        raise BriefError(
+            f"the text is too long ({len(text):,} characters; at most {MAX_TEXT_CHARS:,})"
+        )
     v = Verifier(lib, include_restricted=include_restricted)
     groups = _groups(text)
     quotes = find_quotations(text)
@@ -681,9 +704,7 @@ def verify_text(
         _add_links(it, link)
     summary = Counter(f"{it['type']}:{it['status']}" for it in items)
     problems = sum(
-        n
-        for key, n in summary.items()
-        if key.split(":", 1)[1] not in ("found", "exact")
+        n for key, n in summary.items() if key.split(":", 1)[1] not in ("found", "exact")
     )
     return {
         "characters": len(text),

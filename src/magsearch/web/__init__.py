@@ -85,7 +85,11 @@ def create_app(
     app.register_blueprint(verify.bp)
     app.register_blueprint(verify.api)
     auth.init_app(app)
-    for blueprint in (api.bp, curate.api, verify.api):  # API writes take a Bearer token, never the cookie
+    for blueprint in (
+        api.bp,
+        curate.api,
+        verify.api,
+    ):  # API writes take a Bearer token, never the cookie
         auth.csrf.exempt(blueprint)
     guard.init(app, settings)  # public links, rate limits (after the blueprints it limits)
     guard.limit_sign_in(app)

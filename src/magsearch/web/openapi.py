@@ -402,7 +402,108 @@ def _search_params() -> list[dict[str, Any]]:
     return params
 
 
+def _verify_spec() -> tuple[dict[str, Any], dict[str, Any]]:
+    """POST /api/verify and its report's schemas (magsearch.verify)."""
+    link = _obj({"anchor": _S, "label": _S, "page": _OPT_INT, "url": _S})
+    doc = _obj({"id": _S, "title": _S, "withdrawn": {"type": "boolean"}, "url": _S})
+    nullable = lambda name: {"oneOf": [_ref(name), {"type": "null"}]}  # noqa: E731
+    common = {
+        "start": {"type": "integer", "description": "character offset in the text"},
+        "end": {"type": "integer", "description": "character offset just past it"},
+        "text": _S,
+        "document": nullable("VerifyDocument"),
+        "passage": nullable("VerifyPassage"),
+        "note": _S,
+    }
+    citation = _obj(
+        {
+            "type": {"const": "citation"},
+            **common,
+            "family": _S,
+            "normalized": _STRS,
+            "pinpoint": {"type": "string", "description": '"§ 41", "s. 4(1)", "at 1497" or ""'},
+            "status": {"enum": ["found", "not in the archive", "no such paragraph", "withdrawn"]},
+        },
+        ["type", "start", "end", "text", "family", "normalized", "pinpoint", "status",
+         "document", "passage"],
+    )  # fmt: skip
+    quotation = _obj(
+        {
+            "type": {"const": "quotation"},
+            **common,
+            "block": {"type": "boolean", "description": "an indented block quotation"},
+            "status": {"enum": ["exact", "altered", "not found"]},
+            "attributed_to": {
+                "oneOf": [_obj({"start": _INT, "text": _S}), {"type": "null"}],
+                "description": "the citation next to it, or null (checked against the archive)",
+            },
+            "passages": {"type": "array", "items": _ref("VerifyPassage")},
+            "differences": {
+                "type": "array",
+                "items": _obj(
+                    {"op": {"enum": ["changed", "added", "left out"]}, "quoted": _S, "source": _S}
+                ),
+            },
+            "found_elsewhere": _obj(
+                {"id": _S, "title": _S, "withdrawn": {"type": "boolean"}, "anchor": _S,
+                 "label": _S, "exact": {"type": "boolean"}, "url": _S}
+            ),  # fmt: skip
+        },
+        ["type", "start", "end", "text", "block", "status", "attributed_to", "document",
+         "passage", "passages", "differences"],
+    )  # fmt: skip
+    schemas = {
+        "VerifyDocument": doc,
+        "VerifyPassage": link,
+        "VerifyReport": _obj(
+            {
+                "characters": _INT,
+                "citations": _INT,
+                "quotations": _INT,
+                "summary": {
+                    **_COUNTS,
+                    "description": '"citation:found": 3, "quotation:altered": 1…',
+                },
+                "problems": {"type": "integer", "description": "items neither found nor exact"},
+                "ok": {"type": "boolean"},
+                "items": {
+                    "type": "array",
+                    "items": {"oneOf": [citation, quotation]},
+                    "description": "citations and quotations in the order of the text",
+                },
+            }
+        ),
+    }
+    path = {
+        "post": {
+            "operationId": "verify",
+            "summary": "Check a text's citations and quotations against the archive",
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {"schema": _obj({"text": {"type": "string", "minLength": 1}})},
+                    "multipart/form-data": {
+                        "schema": _obj(
+                            {"file": {"type": "string", "contentMediaType": "application/octet-stream",
+                                      "description": "a text, PDF or HTML file (not stored)"}}
+                        )
+                    },
+                },
+            },
+            "responses": {
+                "200": _ok("the report", "VerifyReport"),
+                "400": _error("neither JSON {text} nor a file"),
+                "413": _error("larger than the file size limit"),
+                "422": _error("an empty text, or a file that cannot be read"),
+                "429": _error("too many requests from this address"),
+            },
+        }
+    }  # fmt: skip
+    return schemas, path
+
+
 def document(server: str = "") -> dict[str, Any]:
+    verify_schemas, verify_path = _verify_spec()
     return {
         "openapi": "3.1.0",
         "info": {
@@ -572,6 +673,7 @@ def document(server: str = "") -> dict[str, Any]:
                     },
                 )
             },
+            "/api/verify": verify_path,
             "/api/openapi.json": {
                 "get": {
                     "operationId": "openapi",
@@ -586,7 +688,7 @@ def document(server: str = "") -> dict[str, Any]:
             },
         },
         "components": {
-            "schemas": SCHEMAS,
+            "schemas": {**SCHEMAS, **verify_schemas},
             "securitySchemes": {
                 "bearer": {
                     "type": "http",

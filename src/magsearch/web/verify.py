@@ -34,9 +34,7 @@ def _link(doc_id: str, anchor: str) -> str:
 
 
 def _report(text: str) -> dict[str, Any]:
-    return verifying.verify_text(
-        library(), text, include_restricted=sees_restricted(), link=_link
-    )
+    return verifying.verify_text(library(), text, include_restricted=sees_restricted(), link=_link)
 
 
 def _uploaded_text(field: str) -> str | None:
