@@ -39,8 +39,10 @@ from .models import Block, Citation, Document, Kind, Passage
 MIN_WORDS = 3  # a quoted term or name ("bona fide", "Magnitsky") is not a quotation to check
 MAX_QUOTE_CHARS = 5000  # a quotation mark left open does not swallow the rest of the brief
 MAX_TEXT_CHARS = 2_000_000  # about 300 pages
+PHRASE_WORDS = 5  # the quotation's first and last words searched for as phrases
 CANDIDATES = 5  # documents the index proposes for a quotation attributed to nothing
 APPROXIMATE_TRIES = 3  # stretches of a document aligned word by word for one quotation
+SHORT_QUOTE = 8  # words: a shorter quotation with two words wrong is "not found", not "altered"
 # the share of a quotation's words found in order for it to be "altered" rather than "not found"
 ALTERED_SHARE = 0.6
 
@@ -249,12 +251,13 @@ class Verifier:
         self.archive = lib.archive
         self.include_restricted = include_restricted
         self._sources: dict[str, Source | None] = {}
-        self._resolved: dict[str, Document | None] = {}
+        self._resolved: dict[str, list[Document]] = {}
         self._searches: dict[str, list[str]] = {}
 
     # documents ---------------------------------------------------------------------------------
-    def document_for(self, normalized: str) -> tuple[str, Document | None]:
-        """("found" | "withdrawn" | "not in the archive", the document)."""
+    def documents_for(self, normalized: str) -> list[Document]:
+        """The documents carrying this identifier that the reader may see, best first (current
+        before withdrawn, a judgment or an Act before a press release or a summary of it)."""
         if normalized not in self._resolved:
             rows = self.archive.db.execute(
                 "SELECT doc_id FROM identifiers WHERE value=? ORDER BY doc_id", (normalized,)
@@ -264,11 +267,8 @@ class Verifier:
                 d for d in docs if d is not None and (self.include_restricted or not d.restricted)
             ]
             seen.sort(key=lambda d: (bool(d.withdrawn), d.genre != "", d.id))
-            self._resolved[normalized] = seen[0] if seen else None
-        doc = self._resolved[normalized]
-        if doc is None:
-            return "not in the archive", None
-        return ("withdrawn" if doc.withdrawn else "found"), doc
+            self._resolved[normalized] = seen
+        return self._resolved[normalized]
 
     def source(self, doc: Document) -> Source | None:
         if doc.id not in self._sources:
@@ -292,29 +292,35 @@ class Verifier:
             "document": None,
             "passage": None,
         }
-        doc: Document | None = None
+        docs: list[Document] = []
         if g.ibid:
-            if previous is None or previous.get("_doc") is None:
-                item["status"] = "not in the archive"
+            if previous is None or not previous.get("_docs"):
                 item["note"] = "“Id.” with no citation before it that the archive resolves"
                 return item
-            doc = previous["_doc"]
-            item["status"] = previous["status"]
+            docs = previous["_docs"]
             item["family"] = previous["family"]
             item["normalized"] = previous["normalized"]
         else:
             for c in g.items:
-                status, found = self.document_for(c.normalized)
-                if found is not None:
-                    item["status"], doc = status, found
+                docs = self.documents_for(c.normalized)
+                if docs:
                     break
-        if doc is None:
+        if not docs:
             return item
-        item["_doc"] = doc
+        # several documents may carry the identifier (an Act in English and in French): the
+        # first that has the pinpoint is the one cited
+        doc, passage = docs[0], None
+        if g.pin:
+            for candidate in docs:
+                src = self.source(candidate)
+                passage = _pinpoint(candidate, src.passages if src else [], g)
+                if passage is not None:
+                    doc = candidate
+                    break
+        item["_doc"], item["_docs"] = doc, [doc, *(d for d in docs if d is not doc)]
         item["document"] = _doc_ref(doc)
-        if g.pin and item["status"] == "found":
-            src = self.source(doc)
-            passage = _pinpoint(doc, src.passages if src else [], g)
+        item["status"] = "withdrawn" if doc.withdrawn else "found"
+        if g.pin and not doc.withdrawn:
             if passage is None:
                 item["status"] = "no such paragraph"
             else:
@@ -341,14 +347,19 @@ class Verifier:
         if cite is not None:
             item["attributed_to"] = {"start": cite["start"], "text": cite["text"]}
             if cite.get("_doc") is not None and cite["status"] in ("found", "no such paragraph"):
-                docs = [cite["_doc"]]
+                docs = [d for d in cite["_docs"] if not d.withdrawn]
             else:
                 item["note"] = (
                     "the cited document is not in the archive; searched the whole archive"
                 )
+        best = self._best(pattern, docs) if docs else None
         if not docs:
-            docs = self._candidates(pattern)
-        best = self._best(pattern, docs)
+            # a document already read for this brief first (a brief quotes what it cites), then
+            # the documents the index proposes
+            best = self._best(pattern, self._read(), exact_only=True)
+            if best is None:
+                docs = self._candidates(pattern)
+                best = self._best(pattern, docs)
         if best is None and cite is not None and docs:
             elsewhere = self._best(pattern, self._candidates(pattern))
             if elsewhere is not None:
@@ -375,13 +386,18 @@ class Verifier:
                 )
         return item
 
-    def _best(self, pattern: QuotePattern, docs: list[Document]) -> Match | None:
+    def _read(self) -> list[Document]:
+        return [s.doc for s in self._sources.values() if s is not None]
+
+    def _best(
+        self, pattern: QuotePattern, docs: list[Document], *, exact_only: bool = False
+    ) -> Match | None:
         best: Match | None = None
         for doc in docs:
             src = self.source(doc)
             if src is None:
                 continue
-            found = pattern.match(src)
+            found = pattern._exact(src) if exact_only else pattern.match(src)
             if found and (best is None or found.better_than(best)):
                 best = found
             if best is not None and best.exact:
@@ -389,19 +405,27 @@ class Verifier:
         return best
 
     def _candidates(self, pattern: QuotePattern) -> list[Document]:
-        terms = sorted({w for w in pattern.flat if len(w) > 3}, key=lambda w: (-len(w), w))[:12]
-        if not terms:
-            terms = sorted(set(pattern.flat))[:12]
-        query = " OR ".join(terms)
-        if query not in self._searches:
-            try:
-                result = self.lib.search.search(
-                    query, per_page=CANDIDATES, include_restricted=self.include_restricted
-                )
-                self._searches[query] = [h["id"] for h in result["hits"]]
-            except QueryError:
-                self._searches[query] = []
-        docs = (self.archive.find_document(i) for i in self._searches[query])
+        """Documents the index proposes: those holding the quotation's first or last five words
+        as a phrase (one of them survives most alterations), then those with most of its longest
+        words."""
+        phrases = [p for p in (pattern.raw[:PHRASE_WORDS], pattern.raw[-PHRASE_WORDS:]) if p]
+        queries = [" OR ".join(dict.fromkeys(f'"{" ".join(p)}"' for p in phrases))]
+        terms = sorted({w for w in pattern.flat if len(w) > 3}, key=lambda w: (-len(w), w))[:8]
+        queries.append(" OR ".join(terms or sorted(set(pattern.flat))[:8]))
+        ids: list[str] = []
+        for query in queries:
+            if len(ids) >= CANDIDATES:
+                break
+            if query not in self._searches:
+                try:
+                    result = self.lib.search.search(
+                        query, per_page=CANDIDATES, include_restricted=self.include_restricted
+                    )
+                    self._searches[query] = [h["id"] for h in result["hits"]]
+                except QueryError:
+                    self._searches[query] = []
+            ids.extend(i for i in self._searches[query] if i not in ids)
+        docs = (self.archive.find_document(i) for i in ids[:CANDIDATES])
         return [d for d in docs if d is not None]
 
 
@@ -496,6 +520,7 @@ _BRACKET = re.compile(r"\[([^\[\]]{1,60})\]")
 class QuotePattern:
     segments: list[list[str]]  # runs of words, split where an omission or bracketed change is
     gaps: list[str]  # between segment i and i+1: "omission" or "bracket"
+    raw: list[str] = field(default_factory=list)  # the longest run's words as written, for search
 
     @property
     def flat(self) -> list[str]:
@@ -533,7 +558,9 @@ class QuotePattern:
         gaps = gaps[: max(0, len(segments) - 1)]
         while len(gaps) < len(segments) - 1:
             gaps.append("omission")
-        return cls(segments, gaps)
+        longest = max(re.split(r"[\x01\x02]", marked), key=lambda t: len(words(t)), default="")
+        raw = re.findall(r"[^\W_]+", _APOSTROPHES.sub("", unicodedata.normalize("NFKC", longest)))
+        return cls(segments, gaps, raw)
 
     def match(self, src: Source) -> Match | None:
         return self._exact(src) or self._approximate(src)
@@ -608,8 +635,11 @@ class QuotePattern:
             ops.pop()
         if not ops:
             return None
-        equal = sum(i2 - i1 for tag, i1, i2, _, _ in ops if tag == "equal")
-        if equal < min(len(flat), MIN_WORDS) or equal < ALTERED_SHARE * len(flat):
+        runs = [i2 - i1 for tag, i1, i2, _, _ in ops if tag == "equal"]
+        equal, n = sum(runs), len(flat)
+        if equal < ALTERED_SHARE * n or max(runs, default=0) < min(3, n):
+            return None
+        if n < SHORT_QUOTE and equal < n - 1:  # a short quotation: one word differs at most
             return None
         diffs: list[dict[str, str]] = []
         for tag, i1, i2, j1, j2 in ops:
@@ -701,6 +731,7 @@ def verify_text(
     items.sort(key=lambda it: (it["start"], it["type"]))
     for it in items:
         it.pop("_doc", None)
+        it.pop("_docs", None)
         _add_links(it, link)
     summary = Counter(f"{it['type']}:{it['status']}" for it in items)
     problems = sum(
