@@ -19,6 +19,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -34,7 +35,7 @@ REPO = Path(__file__).resolve().parent.parent
 CORPUS = Path(os.environ.get("MAGSEARCH_CORPUS", REPO.parent / "shared" / "corpus"))
 
 
-def build_brief(lib, pages: int, rng: random.Random) -> tuple[str, int]:
+def build_brief(lib, pages: int, rng: random.Random) -> tuple[str, Counter[str]]:
     docs = [d for d in lib.archive.documents() if not d.title.startswith("Generated document")]
     sources = []
     for d in docs:
@@ -42,8 +43,8 @@ def build_brief(lib, pages: int, rng: random.Random) -> tuple[str, int]:
             words = p.text.split()
             if len(words) >= 30:
                 sources.append((d, p, words))
-    parts, quotes = [], 0
-    for page in range(pages):
+    parts, quotes = [], Counter()
+    for _ in range(pages):
         para = []
         for _ in range(3):
             para.append(" ".join(rng.choice(WORDS) for _ in range(rng.randint(90, 130))) + ".")
@@ -52,15 +53,18 @@ def build_brief(lib, pages: int, rng: random.Random) -> tuple[str, int]:
             quoted = words[start : start + rng.randint(8, 25)]
             roll = rng.random()
             if roll < 0.1:
-                quoted = [rng.choice(WORDS) for _ in quoted]  # invented
+                quoted = [rng.choice(WORDS) for _ in quoted]
+                quotes["invented"] += 1
             elif roll < 0.43:
-                quoted[len(quoted) // 2] = "notably"  # altered
+                quoted[len(quoted) // 2] = "notably"
+                quotes["altered"] += 1
+            else:
+                quotes["verbatim"] += 1
             cite = ""
             if d.identifiers and rng.random() < 0.7:
                 label = pin_label(p)
                 cite = f" {d.identifiers[0]}" + (f", {label}" if label else "") + "."
             para.append(f'The authority says that "{" ".join(quoted)}".{cite}')
-            quotes += 1
         parts.append(" ".join(para))
     return "\n\n".join(parts), quotes
 
@@ -87,6 +91,7 @@ def main() -> int:
         brief, quotes = build_brief(lib, args.pages, rng)
         words = len(brief.split())
         print(f"brief: {args.pages} pages, {words:,} words, {len(brief):,} characters")
+        print("written: " + ", ".join(f"{k} {n}" for k, n in sorted(quotes.items())))
         times = []
         for _ in range(args.runs):
             t = time.perf_counter()

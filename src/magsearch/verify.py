@@ -637,9 +637,10 @@ class QuotePattern:
             return None
         runs = [i2 - i1 for tag, i1, i2, _, _ in ops if tag == "equal"]
         equal, n = sum(runs), len(flat)
-        if equal < ALTERED_SHARE * n or max(runs, default=0) < min(3, n):
-            return None
-        if n < SHORT_QUOTE and equal < n - 1:  # a short quotation: one word differs at most
+        if n < SHORT_QUOTE:  # a short quotation: one word differs at most
+            if equal < max(n - 1, MIN_WORDS):
+                return None
+        elif equal < ALTERED_SHARE * n or max(runs, default=0) < MIN_WORDS:
             return None
         diffs: list[dict[str, str]] = []
         for tag, i1, i2, j1, j2 in ops:
