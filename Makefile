@@ -56,9 +56,14 @@ redis:
 	      || echo "could not install redis-server: its tests will be skipped" >&2; \
 	  else echo "redis-server not installed and not root: its tests will be skipped" >&2; fi; }
 
-## bench: ingest, index and query benchmarks; figures go to docs/benchmarks.md by hand
-bench: $(VENV)/.installed
+## bench: ingest, index, query and relevance benchmarks; figures go to docs/benchmarks.md by hand
+bench: $(VENV)/.bench
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+# the benchmark-only packages (the bench extra: tantivy, a reference engine)
+$(VENV)/.bench: $(VENV)/.installed
+	$(BIN)/pip install -q -e '.[bench]'
+	touch $@
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check src tests bench scripts

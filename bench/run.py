@@ -18,6 +18,7 @@ def main() -> int:
         ["ingest_bench.py", *(["--docs", "500"] if quick else [])],
         ["search_bench.py", *(["--quick"] if quick else [])],
         ["citations_eval.py"],
+        ["relevance_bench.py"],
         ["ocr_bench.py", *(["--pages", "1"] if quick else [])],
         ["queue_bench.py", *(["--docs", "50"] if quick else [])],
         ["fidelity.py"],
