@@ -76,6 +76,18 @@ NEXT_TO_WEIGHT = 0.6  # score x (1 + this x share of typed-word pairs next to ea
 NEAR_WEIGHT = 0.3  #   + this x share of pairs within NEAR_WINDOW positions of each other)
 NEAR_WINDOW = 6
 PRIMARY_MARGIN = 0.99  # a document about a primary one scores at most this share of it
+SENTENCE_WORDS = 5  # plain words from which a query is read as a sentence (_sentence)
+# English function words, left out of a query read as a sentence ("may a court try a person after
+# his death" -> court try person death); shorter queries keep them (a phrase needs them too)
+STOP_WORDS = frozenset(
+    """a about above after again against all am an and any are as at be because been before being
+    below between both but by can could did do does doing down during each few for from further
+    had has have having he her here hers him his how i if in into is it its itself may me might more
+    most must my no nor not of off on once only or other our out over own same shall she should so
+    some such than that the their theirs them then there these they this those through to too under
+    until up very was we were what when where whether which while who whom why will with would you
+    your""".split()
+)
 _OPEN_ATTEMPTS = 10  # tries to open a searcher while commits delete merged segments' files
 
 
@@ -361,11 +373,24 @@ class WhooshIndex:
         tr = self.translate(s, parsed, request.max_expansions, deadline, see)
         notes = list(tr.notes)
         user = self._user_filters(cache, see, request.filters, notes)
-        run = self._run(s, cache, see, tr, user, request, deadline)
+        sentence = _sentence(parsed) if request.loose else None
+        most = self._most_words(s, cache, see, sentence, request, deadline) if sentence else None
+        if most is not None:  # typed as a sentence: some of its words, the most first
+            assert sentence is not None
+            parsed, tr, coord, need = most
+            run = self._run(s, cache, see, tr, user, request, deadline, coord)
+            left_out = [w.text for w in sentence.dropped]
+            notes.append(
+                f"read as a sentence: showing the documents with at least {need} of its "
+                f"{len(parsed.children)} words, the most first"
+                + (f" (left out: {', '.join(left_out)})" if left_out else "")
+            )
+        else:
+            run = self._run(s, cache, see, tr, user, request, deadline)
         suggestion = ""
         if request.suggest and run.total < SUGGEST_BELOW and not run.partial and request.text:
             suggestion = self._suggest(s, see, request, parsed, run.allowed, run.total, deadline)
-        loose = request.loose and tr.near and isinstance(parsed, ql.And)
+        loose = request.loose and tr.near and isinstance(parsed, ql.And) and most is None
         if run.total == 0 and not run.partial and loose:
             assert isinstance(parsed, ql.And)
             fallback = self._most_words(s, cache, see, parsed, request, deadline)
@@ -435,11 +460,12 @@ class WhooshIndex:
         return _Run(page, matched, allowed, max(len(found), len(top)), partial)
 
     def _most_words(
-        self, s: Any, cache: SearcherCache, see: Visible, parsed: ql.And, request: SearchRequest,
-        deadline: float,
+        self, s: Any, cache: SearcherCache, see: Visible, parsed: ql.And | _Sentence,
+        request: SearchRequest, deadline: float,
     ) -> tuple[ql.Or, Translation, dict[int, int], int] | None:  # fmt: skip
         """Plain words no document has all of: the documents with most of them (more than half,
-        one of two), as an OR of the words restricted to those documents, and how many each has."""
+        one of two; of a sentence's words, more than a third), as an OR of the words restricted to
+        those documents, and how many each has."""
         counts: Counter[int] = Counter()
         words = 0
         for child in parsed.children:
@@ -456,10 +482,15 @@ class WhooshIndex:
             counts.update(found)
         if words < 2:
             return None
-        need = words // 2 + 1 if words > 2 else 1
+        if isinstance(parsed, _Sentence):  # more than a third of its words
+            need = words // 3 + 1
+        else:  # more than half (one of two)
+            need = words // 2 + 1 if words > 2 else 1
         coord = {n: c for n, c in counts.items() if c >= need}
         loose = ql.Or(parsed.children)
         tr = self.translate(s, loose, request.max_expansions, deadline, see)
+        if isinstance(parsed, _Sentence) and parsed.filters:  # the typed fields still filter
+            tr.filters += self.translate(s, ql.And(parsed.filters), 0, deadline, see).filters
         tr.filters = [*tr.filters, set(coord)]
         return loose, tr, coord, need
 
@@ -717,6 +748,36 @@ def _parse_request(request: SearchRequest) -> ql.Node:
     if not parts:
         return ql.MatchAll()
     return parts[0] if len(parts) == 1 else ql.And(tuple(parts))
+
+
+@dataclass(frozen=True)
+class _Sentence:
+    """A query typed as a sentence: its words without the stop words, the stop words left out,
+    and its field filters (kind:, year:, …)."""
+
+    children: tuple[ql.Word, ...]
+    dropped: tuple[ql.Word, ...]
+    filters: tuple[ql.Node, ...]
+
+
+def _sentence(parsed: ql.Node) -> _Sentence | None:
+    """A query of SENTENCE_WORDS or more plain words (and field filters), no operators, phrases
+    or wildcards: a question or a description typed as a sentence. No document needs all of
+    its words: the documents with more of them rank first (measured in docs/benchmarks.md,
+    "Relevance": plain AND lost most questions to plain BM25), and its stop words count for
+    nothing. Shorter queries keep AND (with the fallback to most of the words)."""
+    if not isinstance(parsed, ql.And):
+        return None
+    words = [n for n in parsed.children if isinstance(n, ql.Word)]
+    filters = tuple(n for n in parsed.children if isinstance(n, ql.Facet | ql.DateSpan))
+    if len(words) + len(filters) != len(parsed.children) or len(words) < SENTENCE_WORDS:
+        return None
+    if any(w.field or w.fuzzy or w.prefix for w in words):
+        return None
+    keep = tuple(w for w in words if w.text.lower().replace("’", "'") not in STOP_WORDS)
+    if len(keep) < 2:
+        return None
+    return _Sentence(keep, tuple(w for w in words if w not in keep), filters)
 
 
 def _better_spelling(reader: Any, see: Visible, word: str) -> str:

@@ -36,6 +36,7 @@ COLUMNS = (*FACETS, "date", "doc_id")
 _TOKEN = r"\w+(?:\.?\w+)*"
 PASSAGE_FIELDS = frozenset({"text", "pcites"})
 OUTSIDE_BOOST = 0.2  # text outside the main text (side columns, running heads) weighs little
+PASSAGE_B = 0.3  # BM25's length normalisation of passage records (documents: 0.75)
 
 
 class _Normalize(Filter):
@@ -193,7 +194,11 @@ class RecordBM25F(scoring.BM25F):
     CACHED_LENGTHS = ("body", "title", "outside")
 
     def __init__(self) -> None:
-        super().__init__(B=0.75, K1=1.2, ident_B=0.0, cites_B=0.0, pcites_B=0.0, title_B=0.5)
+        # passages (`text`) normalised for length less than documents: with b=0.75 the short
+        # heading-only passages outranked the paragraph that answers (docs/benchmarks.md)
+        super().__init__(
+            B=0.75, K1=1.2, ident_B=0.0, cites_B=0.0, pcites_B=0.0, title_B=0.5, text_B=PASSAGE_B
+        )
         self._lengths: dict[tuple[int, str], list[int]] = {}
 
     def scorer(self, searcher: Any, fieldname: str, text: Any, qf: int = 1) -> Any:
