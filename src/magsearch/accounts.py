@@ -90,7 +90,7 @@ class Accounts:
 
     def __init__(self, archive: Archive) -> None:
         self.archive = archive
-        archive.db.executescript(_SCHEMA)
+        archive.ensure_tables("accounts", _SCHEMA)
 
     # -- users ---------------------------------------------------------------------------------
     def add_user(self, name: str, role: str, password: str, *, actor: str) -> User:

@@ -678,6 +678,13 @@ class Archive:
         with self._tx() as db:
             yield db
 
+    def ensure_tables(self, name: str, script: str) -> None:
+        """Create a module's own tables (CREATE ... IF NOT EXISTS), once per Archive object."""
+        done: set[str] = self.__dict__.setdefault("_tables_made", set())
+        if name not in done:
+            self.db.executescript(script)
+            done.add(name)
+
     def restrict_upload(self, sha256: str) -> None:
         """Mark these bytes restricted before they are ingested: the document they become is
         restricted from its first moment in the catalog (unless its access was set explicitly)."""

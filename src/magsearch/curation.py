@@ -125,7 +125,7 @@ def purge(lib: Library, doc_id: str, *, actor: str) -> dict[str, Any]:
 
 # -- editing metadata ------------------------------------------------------------------------------
 def _schema(lib: Library) -> None:
-    lib.archive.db.executescript(_EDIT_SCHEMA)
+    lib.archive.ensure_tables("edits", _EDIT_SCHEMA)
 
 
 def current_values(lib: Library, doc_id: str) -> dict[str, Any]:

@@ -82,7 +82,7 @@ class Upload:
 
 
 def _schema(lib: Library) -> None:
-    lib.archive.db.executescript(_SCHEMA)
+    lib.archive.ensure_tables("jobs", _SCHEMA)
 
 
 def check_metadata(raw: Any) -> dict[str, Any]:
