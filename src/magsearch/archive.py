@@ -298,6 +298,7 @@ class Archive:
         self.objects = self.root / "objects"
         self.objects.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
+        self._tables_made: set[str] = set()  # modules' own tables created through this object
         self.db.executescript(_SCHEMA)  # idempotent; executescript manages its own transaction
         self.db.executescript(_ACCESS_SCHEMA)
         columns = {row[1] for row in self.db.execute("PRAGMA table_info(passages)")}
@@ -680,10 +681,9 @@ class Archive:
 
     def ensure_tables(self, name: str, script: str) -> None:
         """Create a module's own tables (CREATE ... IF NOT EXISTS), once per Archive object."""
-        done: set[str] = self.__dict__.setdefault("_tables_made", set())
-        if name not in done:
+        if name not in self._tables_made:
             self.db.executescript(script)
-            done.add(name)
+            self._tables_made.add(name)
 
     def restrict_upload(self, sha256: str) -> None:
         """Mark these bytes restricted before they are ingested: the document they become is
