@@ -30,6 +30,8 @@ from typing import Any
 from whoosh import collectors, index, query
 from whoosh.filedb.filestore import RamStorage
 from whoosh.index import LockError
+from whoosh.reading import EmptyReader, MultiReader, SegmentReader
+from whoosh.searching import Searcher
 from whoosh.writing import NO_MERGE
 
 from magsearch import snippets
@@ -317,7 +319,7 @@ class WhooshIndex:
             last = attempt == _OPEN_ATTEMPTS - 1
             s = None
             try:
-                s = self._ix.searcher(weighting=RecordBM25F())
+                s = Searcher(_open_reader(self._ix), fromindex=self._ix, weighting=RecordBM25F())
                 _open_files(s)
                 self.cache(s)
             except Exception:
@@ -723,6 +725,49 @@ def _abandon(w: Any) -> None:
 def _close_all(searchers: list[Any]) -> None:
     while searchers:
         searchers.pop().close()
+
+
+class _TrackedStorage:
+    """A storage that remembers the files opened through it while `opened` is a list, so that a
+    reader that fails half-way can close what it had already opened."""
+
+    def __init__(self, storage: Any) -> None:
+        self._storage = storage
+        self.opened: list[Any] | None = []
+
+    def open_file(self, name: str, **kwargs: Any) -> Any:
+        f = self._storage.open_file(name, **kwargs)
+        if self.opened is not None:
+            self.opened.append(f)
+        return f
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._storage, name)
+
+
+def _open_reader(ix: Any) -> Any:
+    """A reader over the latest generation that leaks no file when it cannot be opened.
+
+    Whoosh's own `FileIndex.reader()` builds one segment reader after another; when a commit has
+    just deleted a later segment's files it raises, and the segment readers (and a half-opened
+    one's terms file) already built are left open until the garbage collector finds them."""
+    toc = ix._read_toc()
+    readers: list[Any] = []
+    tracked = _TrackedStorage(ix.storage)
+    try:
+        for segment in toc.segments:
+            readers.append(SegmentReader(tracked, toc.schema, segment, generation=toc.generation))
+    except BaseException:
+        for f in tracked.opened or ():
+            f.close()
+        raise
+    finally:
+        tracked.opened = None  # files opened later (columns) are the readers' to close
+    if not readers:
+        return EmptyReader(toc.schema)
+    if len(readers) == 1:
+        return readers[0]
+    return MultiReader(readers, generation=toc.generation)
 
 
 def _open_files(s: Any) -> None:
