@@ -26,6 +26,7 @@ serve: $(VENV)/.installed
 
 ## test: set up (packages, a headless Chromium, OCR, redis-server) and run the whole suite
 test: $(VENV)/.installed browser ocr redis
+	$(BIN)/mypy
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 ## browser: Debian's Chromium for the browser tests (never a browser download)
@@ -68,6 +69,7 @@ $(VENV)/.bench: $(VENV)/.installed
 lint: $(VENV)/.installed
 	$(BIN)/ruff check src tests bench scripts
 	$(BIN)/ruff format --check src tests bench scripts
+	$(BIN)/mypy
 
 ## collection: rebuild the bundled collection's PDFs from their sources
 collection: $(VENV)/.installed

@@ -13,7 +13,7 @@ import sys
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 from tqdm import tqdm
@@ -36,7 +36,7 @@ def _lib(ctx: click.Context, **kw: Any) -> Library:
     return lib
 
 
-def _die(message: str, code: int) -> None:  # type: ignore[misc]
+def _die(message: str, code: int) -> NoReturn:
     click.echo(f"magsearch: {printable(message)}", err=True)
     sys.exit(code)
 

@@ -124,7 +124,7 @@ def create(
     actor: str,
     source: str = "upload",
     kind: str = "",
-    metadata: dict[str, Any] | None = None,
+    metadata: dict[str, Any] | str | None = None,
     restricted: bool = False,
 ) -> str:
     """Check every file, stage them, and queue one job; returns its id. Nothing is queued when

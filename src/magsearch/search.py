@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .archive import Archive
@@ -51,7 +52,7 @@ class SearchService:
         self,
         q: str,
         *,
-        filters: dict[str, list[str] | tuple[str, ...]] | None = None,
+        filters: Mapping[str, Sequence[str]] | None = None,
         sort: str = "relevance",
         page: int | str = 1,
         per_page: int | str = 10,
@@ -186,7 +187,7 @@ class SearchService:
             q, max_chars=self.settings.query_max_chars, max_terms=self.settings.query_max_terms
         )
 
-    def _filters(self, filters: dict[str, Any]) -> dict[str, tuple[str, ...]]:
+    def _filters(self, filters: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
         if not isinstance(filters, dict):
             raise QueryError("filters must map a facet name to its values")
         out: dict[str, tuple[str, ...]] = {}

@@ -80,10 +80,10 @@ class SearchResult:
 class IndexBackend(Protocol):
     schema_version: int
 
-    def write(  # type: ignore[assignment]
+    def write(
         self,
         records: list[IndexRecord],
-        delete: list[str] = (),
+        delete: list[str] | tuple[str, ...] = (),
         *,
         fresh: Iterable[str] = (),
         merge: bool = True,

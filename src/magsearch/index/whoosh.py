@@ -446,13 +446,15 @@ class WhooshIndex:
             if coord:  # "some of the words": the documents with more of them first
                 top.sort(key=lambda ns: -coord.get(ns[0], 0))
         if partial:  # the ranking ran out of time: what it found is all we have
-            matched, found = set(), {n for n, _ in top}
+            matched: set[int] = set()
+            found = {n for n, _ in top}
         else:
             matched, partial = self._matching(s, q, base, deadline)
             found = matched & allowed
             if tr.rank_query is not None and len(top) < limit:  # the unscored expansions' docs
                 ranked = {n for n, _ in top}
-                rest = sorted(found - ranked, key=cache.columns["doc_id"].get)[: limit - len(top)]
+                ids = cache.columns["doc_id"]
+                rest = sorted(found - ranked, key=lambda n: ids[n])[: limit - len(top)]
                 top += [(n, EXPANSION_SCORE) for n in rest]
         if request.sort != "relevance":
             top = self._by_date(cache, found, limit, request.sort == "newest")
@@ -547,7 +549,9 @@ class WhooshIndex:
         dated = sorted((n for n in docs if dates.get(n)), key=lambda n: (dates[n], ids[n]))
         if newest:
             dated.sort(key=lambda n: dates[n], reverse=True)  # stable: ids stay ascending
-        order = (dated + sorted((n for n in docs if not dates.get(n)), key=ids.get))[:limit]
+        order = (dated + sorted((n for n in docs if not dates.get(n)), key=lambda n: ids[n]))[
+            :limit
+        ]
         return [(n, 0.0) for n in order]
 
     @staticmethod

@@ -93,7 +93,9 @@ class Translator:
     def translate(self, node: ql.Node) -> Translation:
         top = list(node.children) if isinstance(node, ql.And) else [node]
         filters = [self.filter_set(n) for n in top if isinstance(n, ql.Facet | ql.DateSpan)]
-        rest = [n for n in top if not isinstance(n, ql.Facet | ql.DateSpan | ql.MatchAll)]
+        rest: list[ql.Node] = [
+            n for n in top if not isinstance(n, ql.Facet | ql.DateSpan | ql.MatchAll)
+        ]
         q = self.conjunction(rest, positive=True) if rest else None
         if rest and not self.searchable:
             raise QueryError(

@@ -68,7 +68,7 @@ class _Normalize(Filter):
             self._cache[text] = out
         return out
 
-    def __call__(self, tokens):  # type: ignore[no-untyped-def]
+    def __call__(self, tokens):
         key = self.key
         for t in tokens:
             t.text = key(t.text)

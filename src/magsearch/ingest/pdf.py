@@ -211,7 +211,8 @@ def _page_count(reader: PdfReader, max_pages: int) -> int:
     (its /Count, read before walking the tree) or has more entries than such a file could need
     (the walk stops there: a small file can reach one page object 100,001 times)."""
     try:
-        declared = reader.root_object["/Pages"].get_object().get("/Count")
+        pages: Any = reader.root_object["/Pages"]
+        declared = pages.get_object().get("/Count")
         declared = int(declared) if declared is not None else 0
     except Exception:  # noqa: BLE001 - a damaged /Count: the walk below decides
         declared = 0

@@ -18,7 +18,7 @@ import sqlite3
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -212,7 +212,7 @@ class Ingester:
         warm_up()
         return _Run(self, sources, on_result).go()
 
-    def parse(self, jobs: Iterable[Job]) -> Iterator[tuple[Job, Analysis | None, str]]:
+    def parse(self, jobs: Iterable[Job]) -> Generator[tuple[Job, Analysis | None, str]]:
         """The one seam between the writer and the parsers: (job, analysis, error) per job, in
         the order they finish. With a broker, every file is a job on the queue. In-process, small
         files go to the isolated workers several at a time (a fork costs more than parsing 10 kB of

@@ -162,6 +162,7 @@ def run_isolated(
                 )
                 proc.start()
                 try:
+                    assert proc.pid is not None  # started
                     os.setpgid(proc.pid, proc.pid)  # also here: no race with a kill below
                 except OSError:
                     pass

@@ -111,7 +111,7 @@ def _unauthorized() -> Any:
 
 def signed_in() -> WebUser | None:
     user = current_user
-    return user if getattr(user, "is_authenticated", False) else None  # type: ignore[return-value]
+    return user if getattr(user, "is_authenticated", False) else None
 
 
 def sees_restricted() -> bool:

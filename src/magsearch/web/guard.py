@@ -75,7 +75,7 @@ def init(app: Flask, settings: Settings) -> Limiter:
     if settings.search_rate_limit.strip().lower() not in OFF:
         shared = limiter.shared_limit(settings.search_rate_limit, scope="search")
         for endpoint in SEARCH_ENDPOINTS:
-            app.view_functions[endpoint] = shared(app.view_functions[endpoint])
+            app.view_functions[endpoint] = shared(app.view_functions[endpoint])  # type: ignore[assignment]  # Flask's view type includes async views, Limiter's wrapper keeps them
     app.extensions["magsearch_limits"] = (limiter, settings.sign_in_rate_limit)
     return limiter
 

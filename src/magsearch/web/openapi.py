@@ -292,7 +292,7 @@ _AUTH_ERRORS = {
     "401": _error("no valid API token (Authorization: Bearer TOKEN)"),
     "403": _error("the token's user lacks the role this needs"),
 }
-_BEARER = [{"bearer": []}]
+_BEARER: list[dict[str, list[str]]] = [{"bearer": []}]
 _JOB = {
     "name": "job_id",
     "in": "path",
