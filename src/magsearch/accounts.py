@@ -259,7 +259,7 @@ def cli_actor() -> str:
 
     try:
         return f"cli:{getpass.getuser()}"
-    except Exception:
+    except (OSError, KeyError):  # no user name in the environment or the password database
         return "cli:unknown"
 
 

@@ -19,7 +19,7 @@ import click
 from tqdm import tqdm
 
 from .config import Settings
-from .errors import MagsearchError, NotFound, QueryError, printable
+from .errors import MagsearchError, NotFound, QueryError, SettingError, printable
 from .ingest.pipeline import FileResult, Ingester, find_files
 from .library import Library, open_library
 from .models import Kind
@@ -60,7 +60,10 @@ def _bar(total: int, desc: str) -> tqdm:
 @click.pass_context
 def cli(ctx: click.Context, data: Path) -> None:
     """magsearch: a document archive and full-text search for rulings, legislation and articles."""
-    ctx.obj = Settings().with_data_dir(data)
+    try:
+        ctx.obj = Settings().with_data_dir(data)
+    except SettingError as exc:
+        _die(str(exc), 2)
 
 
 @cli.command()

@@ -6,26 +6,50 @@ for a 2-core machine.
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .errors import SettingError
+
 if TYPE_CHECKING:
     from .ingest.ocr import OcrOptions
 
 
-def _env_int(name: str, default: int) -> int:
-    raw = os.environ.get(name)
-    return int(raw) if raw and raw.strip().isdigit() else default
-
-
-def _env_float(name: str, default: float) -> float:
-    raw = os.environ.get(name)
-    try:
-        return float(raw) if raw else default
-    except ValueError:
+def env_int(name: str, default: int, least: int = 1) -> int:
+    """A whole number of at least `least` from the environment (unset or empty: the default);
+    anything else is a SettingError naming the variable, never a silent default."""
+    raw = (os.environ.get(name) or "").strip()
+    if not raw:
         return default
+    if not raw.isdigit() or int(raw) < least:
+        raise SettingError(f"{name}={raw[:40]!r}: expected a whole number of at least {least}")
+    return int(raw)
+
+
+def env_float(name: str, default: float) -> float:
+    """A positive number of seconds from the environment, as env_int."""
+    raw = (os.environ.get(name) or "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not (0 < value < math.inf):
+        raise SettingError(f"{name}={raw[:40]!r}: expected a positive number")
+    return value
+
+
+def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    raw = (os.environ.get(name) or "").strip().lower()
+    if not raw:
+        return default
+    if raw not in choices:
+        raise SettingError(f"{name}={raw[:40]!r}: expected one of {', '.join(choices)}")
+    return raw
 
 
 @dataclass(frozen=True)
@@ -34,34 +58,32 @@ class Settings:
         default_factory=lambda: Path(os.environ.get("MAGSEARCH_DATA", "instance"))
     )
     # ingest: every file is parsed in its own process under these limits
-    parse_timeout: float = field(
-        default_factory=lambda: _env_float("MAGSEARCH_PARSE_TIMEOUT", 60.0)
-    )
-    parse_memory_mb: int = field(
-        default_factory=lambda: _env_int("MAGSEARCH_PARSE_MEMORY_MB", 1024)
-    )
-    workers: int = field(default_factory=lambda: _env_int("MAGSEARCH_WORKERS", os.cpu_count() or 1))
-    max_file_mb: int = field(default_factory=lambda: _env_int("MAGSEARCH_MAX_FILE_MB", 100))
-    max_pages: int = field(default_factory=lambda: _env_int("MAGSEARCH_MAX_PAGES", 5000))
+    parse_timeout: float = field(default_factory=lambda: env_float("MAGSEARCH_PARSE_TIMEOUT", 60.0))
+    parse_memory_mb: int = field(default_factory=lambda: env_int("MAGSEARCH_PARSE_MEMORY_MB", 1024))
+    workers: int = field(default_factory=lambda: env_int("MAGSEARCH_WORKERS", os.cpu_count() or 1))
+    max_file_mb: int = field(default_factory=lambda: env_int("MAGSEARCH_MAX_FILE_MB", 100))
+    max_pages: int = field(default_factory=lambda: env_int("MAGSEARCH_MAX_PAGES", 5000))
     # OCR of scanned PDF pages (ingest/ocr.py): auto (pages without a usable text layer), always, never
-    ocr: str = field(default_factory=lambda: os.environ.get("MAGSEARCH_OCR", "auto"))
+    ocr: str = field(
+        default_factory=lambda: env_choice("MAGSEARCH_OCR", "auto", ("auto", "always", "never"))
+    )
     ocr_language: str = field(default_factory=lambda: os.environ.get("MAGSEARCH_OCR_LANGUAGE", ""))
     ocr_page_seconds: float = field(
-        default_factory=lambda: _env_float("MAGSEARCH_OCR_PAGE_SECONDS", 60.0)
+        default_factory=lambda: env_float("MAGSEARCH_OCR_PAGE_SECONDS", 60.0)
     )
-    ocr_memory_mb: int = field(default_factory=lambda: _env_int("MAGSEARCH_OCR_MEMORY_MB", 2048))
+    ocr_memory_mb: int = field(default_factory=lambda: env_int("MAGSEARCH_OCR_MEMORY_MB", 2048))
     # the job queue: with a broker, parsing and OCR run on `magsearch worker` processes
     broker_url: str = field(default_factory=lambda: os.environ.get("MAGSEARCH_BROKER_URL", ""))
-    queue_window: int = field(default_factory=lambda: _env_int("MAGSEARCH_QUEUE_WINDOW", 32))
+    queue_window: int = field(default_factory=lambda: env_int("MAGSEARCH_QUEUE_WINDOW", 32))
     # index
     index_lock_timeout: float = field(
-        default_factory=lambda: _env_float("MAGSEARCH_INDEX_LOCK_TIMEOUT", 30.0)
+        default_factory=lambda: env_float("MAGSEARCH_INDEX_LOCK_TIMEOUT", 30.0)
     )
     # search
     query_max_chars: int = 512
     query_max_terms: int = 40
     search_time_limit: float = field(
-        default_factory=lambda: _env_float("MAGSEARCH_SEARCH_TIME_LIMIT", 2.0)
+        default_factory=lambda: env_float("MAGSEARCH_SEARCH_TIME_LIMIT", 2.0)
     )
     wildcard_max_expansions: int = 200
     # web: the address links are written with (never the request's Host header), rate limits per
@@ -79,7 +101,7 @@ class Settings:
         default_factory=lambda: os.environ.get("MAGSEARCH_SIGN_IN_RATE_LIMIT", "10 per minute")
     )
     redis_url: str = field(default_factory=lambda: os.environ.get("MAGSEARCH_REDIS_URL", ""))
-    proxy_count: int = field(default_factory=lambda: _env_int("MAGSEARCH_PROXY_COUNT", 0))
+    proxy_count: int = field(default_factory=lambda: env_int("MAGSEARCH_PROXY_COUNT", 0, least=0))
     # where tests and benchmarks find the shared corpus of real documents
     corpus_dir: Path = field(
         default_factory=lambda: Path(os.environ.get("MAGSEARCH_CORPUS", "../shared/corpus"))

@@ -32,6 +32,10 @@ class QueryError(MagsearchError):
     pass
 
 
+class SettingError(MagsearchError):
+    """A MAGSEARCH_* environment variable with a value that means nothing: a usage error."""
+
+
 class NotFound(MagsearchError):
     pass
 

@@ -35,7 +35,7 @@ from whoosh.searching import Searcher
 from whoosh.writing import NO_MERGE
 
 from magsearch import snippets
-from magsearch.errors import IndexUnavailable
+from magsearch.errors import IndexUnavailable, QueryError
 from magsearch.index import querylang as ql
 from magsearch.index.base import DocHit, IndexRecord, PassageHit, SearchRequest, SearchResult
 from magsearch.index.whoosh_query import EXPANSION_SCORE, Translation, Translator
@@ -475,7 +475,7 @@ class WhooshIndex:
         for child in parsed.children:
             try:
                 one = self.translate(s, child, request.max_expansions, deadline, see)
-            except Exception:  # a stop word alone: nothing to search for
+            except QueryError:  # a stop word alone: nothing to search for
                 continue
             if one.query is None:
                 continue
@@ -630,7 +630,7 @@ class WhooshIndex:
             text = text[:start] + word + text[end:]
         try:
             tr = self.translate(s, ql.parse(text).node, request.max_expansions, deadline, see)
-        except Exception:
+        except QueryError:  # the respelled query is not one (a word became an operator, say)
             return ""
         q = tr.query if tr.query is not None else query.Term("rtype", "doc")
         found, cut = self._matching(s, q, _intersect(allowed, tr.filters), deadline)

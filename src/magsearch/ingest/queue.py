@@ -32,6 +32,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import asdict
 from typing import Any
 
+from ..config import env_float
 from ..models import Citation, Passage
 from .analyse import Analysis, Job, analyse
 from .ocr import OcrOptions
@@ -44,17 +45,11 @@ WINDOW_BYTES = 256 * 1024 * 1024  # file bytes out on the queue at once (at leas
 
 
 def _visibility() -> float:
-    try:
-        return float(os.environ.get("MAGSEARCH_QUEUE_VISIBILITY", "600"))
-    except ValueError:
-        return 600.0
+    return env_float("MAGSEARCH_QUEUE_VISIBILITY", 600.0)
 
 
 def _idle_seconds() -> float:
-    try:
-        return float(os.environ.get("MAGSEARCH_QUEUE_IDLE", "30"))
-    except ValueError:
-        return 30.0
+    return env_float("MAGSEARCH_QUEUE_IDLE", 30.0)
 
 
 def make_app(broker_url: str, *, role: str) -> Any:
