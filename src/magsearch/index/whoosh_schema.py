@@ -112,7 +112,7 @@ class _Bigrams(Filter):
     def __hash__(self) -> int:
         return hash("_Bigrams")
 
-    def __call__(self, tokens):  # type: ignore[no-untyped-def]
+    def __call__(self, tokens):
         shift = 0
         for t in tokens:
             parts = pieces(t.text) if not t.text.isascii() else None
