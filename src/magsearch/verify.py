@@ -24,9 +24,10 @@ the ingest parsers in the isolated worker; nothing is stored.
 from __future__ import annotations
 
 import difflib
+import heapq
 import re
 import unicodedata
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -473,7 +474,7 @@ def _pinpoint(doc: Document, passages: list[Passage], g: CiteGroup) -> Passage |
     kinds = _PIN_KINDS.get(word, ("para", "sec", "art", "reg"))
     if word == "§" and doc.kind is Kind.LEGISLATION:
         kinds = ("sec", "art", "reg", "para")
-    by_anchor = {}
+    by_anchor: dict[str, Passage] = {}
     for p in passages:
         by_anchor.setdefault(re.sub(r"-part\d+$", "", p.anchor), p)
     number = pin.number.lower()
@@ -589,7 +590,7 @@ class QuotePattern:
         # where the quotation's words fall in the document: each pair of its consecutive words
         # found one after the other in the document votes for that offset (a lone rare word
         # too, a little); the best few stretches are aligned word by word, the best kept
-        votes: Counter[int] = Counter()
+        votes: defaultdict[int, float] = defaultdict(float)
         words_of = src.words
         for i, w in enumerate(flat):
             occ = src.positions.get(w, ())
@@ -603,12 +604,12 @@ class QuotePattern:
                     votes[j - i] += 1.0 / len(occ)
         if not votes:
             return None
-        near: Counter[int] = Counter()
+        near: defaultdict[int, float] = defaultdict(float)
         for d, weight in votes.items():
             for b in (d // 16 - 1, d // 16, d // 16 + 1):
                 near[b] += weight
         best: Match | None = None
-        for bucket, _ in near.most_common(APPROXIMATE_TRIES):
+        for bucket in heapq.nlargest(APPROXIMATE_TRIES, near, key=near.__getitem__):
             found = self._align(src, bucket * 16)
             if found is not None and (best is None or found.better_than(best)):
                 best = found
