@@ -1,11 +1,12 @@
 """Accounts, API tokens and the audit log: who may write, and a record of every write.
 
-Roles: anonymous readers (no account: published documents only), `archivist` (ingest, edit,
+Roles: anonymous readers (no account: published documents only), `reader` (an account that only
+reads: published documents, and saved searches with their alerts), `archivist` (also ingest, edit,
 withdraw, see restricted documents) and `admin` (an archivist who also manages users, restores and
-purges). Passwords are Werkzeug scrypt hashes; an API token is shown once and stored only as the
-sha256 of its secret (a token is 256 random bits, so a fast hash is enough). The tables live in the
-catalog beside the archive's, so a backup of the catalog carries them. No Flask here: the CLI and
-the web both use this module.
+purges). Each role holds the rights of those before it. Passwords are Werkzeug scrypt hashes; an
+API token is shown once and stored only as the sha256 of its secret (a token is 256 random bits,
+so a fast hash is enough). The tables live in the catalog beside the archive's, so a backup of the
+catalog carries them. No Flask here: the CLI and the web both use this module.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from .archive import Archive, now_iso
 from .errors import MagsearchError, NotFound
 
-ROLES = ("archivist", "admin")
+ROLES = ("reader", "archivist", "admin")  # each holds the rights of those before it
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 TOKEN_RE = re.compile(r"^msk_([a-z0-9]{12})_([A-Za-z0-9_-]{43})$")
 MIN_PASSWORD = 10
@@ -81,8 +82,11 @@ class User:
         return self.role == "admin"
 
     def can(self, role: str) -> bool:
-        """Whether this user holds `role` (an admin holds every role)."""
-        return not self.disabled and (self.role == role or self.role == "admin")
+        """Whether this user holds `role`: its own or one before it in ROLES (an admin holds
+        every role, an archivist also the reader's)."""
+        if self.disabled or self.role not in ROLES or role not in ROLES:
+            return False
+        return ROLES.index(self.role) >= ROLES.index(role)
 
 
 class Accounts:

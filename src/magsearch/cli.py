@@ -152,11 +152,16 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], kind: str | None, as_jso
                 )
             bar.update(1)
 
+        from . import alerts
+
+        hook = alerts.on_commit(lib.archive, settings)
         try:
-            results = Ingester(lib.archive, lib.index, settings, kind=kind or "").run(files, report)
+            ingester = Ingester(lib.archive, lib.index, settings, kind=kind or "", on_commit=hook)
+            results = ingester.run(files, report)
         except MagsearchError as exc:
             _die(str(exc), 1)
     _after_ingest(lib, results)
+    alerts.after_ingest(lib.archive, settings)  # sends what is due; never fails the ingest
     summary = (
         f"{counts['ingested']} ingested, {_n(counts['new-version'], 'new version')}, "
         f"{counts['unchanged']} unchanged, {counts['failed']} failed, {warned} with warnings"
@@ -626,12 +631,13 @@ def _accounts(ctx: click.Context) -> Any:
 
 @cli.group()
 def user() -> None:
-    """Accounts: archivists and admins (readers need none)."""
+    """Accounts: readers (saved searches and alerts), archivists and admins (reading alone
+    needs none)."""
 
 
 @user.command("add")
 @click.argument("name")
-@click.option("--role", type=click.Choice(["archivist", "admin"]), required=True)
+@click.option("--role", type=click.Choice(["reader", "archivist", "admin"]), required=True)
 @click.pass_context
 def user_add(ctx: click.Context, name: str, role: str) -> None:
     """Add a user. The password is read from the terminal, or from MAGSEARCH_PASSWORD when
@@ -738,6 +744,58 @@ def token_list(ctx: click.Context) -> None:
     for t in _accounts(ctx).tokens():
         state = f"revoked {t['revoked_at']}" if t["revoked_at"] else "active"
         click.echo(f"{t['id']}  {t['user']:<24} created {t['created_at']}  {state}")
+
+
+@cli.group("alerts")
+def alerts_group() -> None:
+    """Saved searches and their alerts (saved on the web by signed-in users)."""
+
+
+@alerts_group.command("run")
+@click.pass_context
+def alerts_run(ctx: click.Context) -> None:
+    """Match what was ingested since the last match, and send the deliveries that are due
+    (retries included). Ingest does both by itself; run this from cron to retry failed sends."""
+    from .alerts import Alerts
+
+    lib = _lib(ctx, sync=False)
+    alerts = Alerts(lib.archive, lib.settings)
+    added = alerts.match_new()
+    counts = alerts.deliver_due()
+    click.echo(f"{added} new alerts, {counts['sent']} deliveries sent, {counts['failed']} failed")
+    sys.exit(1 if counts["failed"] else 0)
+
+
+@alerts_group.command("list")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per saved search.")
+@click.pass_context
+def alerts_list(ctx: click.Context, name: str, as_json: bool) -> None:
+    """User NAME's saved searches, their alerts and the state of their deliveries."""
+    from .alerts import Alerts
+
+    lib = _lib(ctx, sync=False)
+    alerts = Alerts(lib.archive, lib.settings)
+    try:
+        user = alerts.accounts.get_user(name)
+    except NotFound as exc:
+        _die(str(exc), 1)
+    for s in alerts.list(user):
+        status = alerts.status(s)
+        if as_json:
+            row = {"id": s.id, "name": s.name, "query": s.query, "filters": s.filters,
+                   "sort": s.sort, "webhook": s.webhook_url, "email": s.email, **status}  # fmt: skip
+            click.echo(json.dumps(row, ensure_ascii=False))
+            continue
+        click.echo(
+            f"{s.id:>5}  {printable(s.name)}  [{printable(s.query)}]  {status['alerts']} alerts"
+        )
+        for channel in ("webhook", "email"):
+            st = status[channel]
+            if st["counts"]:
+                counts = ", ".join(f"{n} {k}" for k, n in st["counts"].items())
+                error = f"; last error: {printable(st['error'])}" if st["error"] else ""
+                click.echo(f"       {channel}: {counts}{error}")
 
 
 @cli.command()

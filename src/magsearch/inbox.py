@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import curation
+from . import alerts, curation
 from .accounts import Accounts
 from .ingest import sidecar
 from .ingest.pipeline import SKIP_NAMES, FileResult, Ingester, shown
@@ -82,7 +82,10 @@ class Watcher:
         by_name = {shown(p): p for p in files}
         results: list[FileResult] = []
         with ingest_lock(self.lib.settings.data_dir):
-            Ingester(self.lib.archive, self.lib.index, self.lib.settings).run(files, results.append)
+            hook = alerts.on_commit(self.lib.archive, self.lib.settings)
+            Ingester(self.lib.archive, self.lib.index, self.lib.settings, on_commit=hook).run(
+                files, results.append
+            )
         reported = set()
         for res in results:
             path = by_name.get(res.path)
@@ -98,6 +101,7 @@ class Watcher:
             [(self.actor, "ingest", r.id or r.path, _detail(r)) for r in results]
         )
         curation.keep_edits(self.lib, [r.id for r in results if r.status == "new-version"])
+        alerts.after_ingest(self.lib.archive, self.lib.settings)  # never fails the ingest
         return results
 
     def _move(self, path: Path, res: FileResult) -> None:

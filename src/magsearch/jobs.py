@@ -30,7 +30,7 @@ from typing import Any
 
 from werkzeug.utils import secure_filename
 
-from . import curation
+from . import alerts, curation
 from .accounts import Accounts
 from .archive import now_iso, sha256_bytes
 from .errors import IngestError, MagsearchError, NotFound
@@ -307,7 +307,10 @@ def run(lib: Library, job_id: str, after: Callable[[list[FileResult]], None] | N
 
     try:
         with ingest_lock(lib.settings.data_dir):
-            ingester = Ingester(lib.archive, lib.index, lib.settings, kind=job["kind"])
+            ingester = Ingester(
+                lib.archive, lib.index, lib.settings, kind=job["kind"],
+                on_commit=alerts.on_commit(lib.archive, lib.settings),
+            )  # fmt: skip
             account = job["actor"].split(" ")[0]
             names = {p: f["name"] for p, f in by_path.items()}
             sources = [
@@ -327,6 +330,7 @@ def run(lib: Library, job_id: str, after: Callable[[list[FileResult]], None] | N
             if res.id and res.status != "failed":
                 lib.archive.set_restricted(res.id, True)
     curation.keep_edits(lib, [r.id for r in results if r.status == "new-version"])
+    alerts.after_ingest(lib.archive, lib.settings)  # sends what is due; never fails the job
     if after:
         after(results)
     final = get(lib, job_id)

@@ -187,11 +187,15 @@ class Ingester:
         settings: Settings,
         *,
         kind: str = "",
+        on_commit: Callable[[], None] | None = None,
     ) -> None:
         self.archive = archive
         self.backend = backend
         self.settings = settings
         self.kind = kind
+        # called after each batch is committed to the catalog and the index (saved-search alerts:
+        # magsearch.alerts.on_commit); it must not raise
+        self.on_commit = on_commit
 
     def run(
         self, files: list[Path], on_result: Callable[[FileResult], None] | None = None
@@ -507,6 +511,8 @@ class _Run:
             for st in batch:
                 if st.index not in self.outcome:
                     self._fail(st.index, self.stopped, st.nv.sha256)
+        if self.ing.on_commit is not None:  # outside the writer's lock
+            self.ing.on_commit()
 
     def _commit(self, batch: list[_Stored]) -> None:
         archive = self.archive

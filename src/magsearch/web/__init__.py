@@ -1,7 +1,8 @@
 """The web interface: `create_app()` builds a Flask app over one Library per process.
 
 Blueprints: `pages` (home, search, feeds), `documents` (document pages, versions, originals,
-citations, permalinks), `api` (JSON and the OpenAPI document). Views are short: they validate input,
+citations, permalinks), `api` (JSON and the OpenAPI document), `searches` (saved searches and
+their alert feeds). Views are short: they validate input,
 call the search service, the archive or `magsearch.views`, and render.
 """
 
@@ -75,7 +76,7 @@ def create_app(
     )
     app.extensions["magsearch"] = LibraryHolder(settings, app.config.get("MAGSEARCH_LIBRARY"))
 
-    from . import api, auth, curate, documents, errors, guard, pages, verify
+    from . import api, auth, curate, documents, errors, guard, pages, searches, verify
 
     app.register_blueprint(pages.bp)
     app.register_blueprint(documents.bp)
@@ -84,6 +85,7 @@ def create_app(
     app.register_blueprint(curate.api)
     app.register_blueprint(verify.bp)
     app.register_blueprint(verify.api)
+    app.register_blueprint(searches.bp)
     auth.init_app(app)
     for blueprint in (
         api.bp,
