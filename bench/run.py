@@ -24,6 +24,10 @@ def main() -> int:
         ["fidelity.py"],
         ["verify_bench.py", *(["--pages", "5", "--docs", "20", "--runs", "1"] if quick else [])],
         ["serve_bench.py", *(["--files", "3", "--seconds", "5"] if quick else [])],
+        [
+            "alerts_bench.py",
+            *(["--docs", "100", "--searches", "20", "--batch", "10"] if quick else []),
+        ],
     ]
     code = 0
     for script, *args in steps:
