@@ -32,13 +32,13 @@ import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from .accounts import Accounts, User, _audit
 from .archive import Archive, now_iso
 from .config import Settings
 from .errors import NotFound, QueryError
-from .index.base import SearchRequest, SearchResult
+from .index.base import IndexBackend, SearchRequest, SearchResult
 from .index.sync import record_for
 from .index.whoosh import WhooshIndex
 from .search import SORTS, SearchService
@@ -154,7 +154,7 @@ class Alerts:
             raise AlertError(f"unknown sort {sort[:30]!r} (use one of: {', '.join(SORTS)})")
         if not query.strip() and not filters:
             raise AlertError("an empty search cannot be saved: give some words or a filter")
-        check = SearchService(self.archive, _Nothing(), self.settings)
+        check = SearchService(self.archive, cast(IndexBackend, _Nothing()), self.settings)
         check.search(query, filters=filters, sort=sort, per_page=1)  # raises QueryError
         count = self.archive.db.execute(
             "SELECT COUNT(*) FROM saved_searches WHERE user_id=?", (user.id,)
@@ -183,7 +183,7 @@ class Alerts:
             raise NotFound(f"no saved search {search_id}")
         return _saved(row)
 
-    def list(self, user: User) -> list[SavedSearch]:
+    def searches(self, user: User) -> list[SavedSearch]:
         rows = self.archive.db.execute(
             "SELECT * FROM saved_searches WHERE user_id=? ORDER BY name, id", (user.id,)
         ).fetchall()

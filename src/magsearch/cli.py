@@ -780,7 +780,7 @@ def alerts_list(ctx: click.Context, name: str, as_json: bool) -> None:
         user = alerts.accounts.get_user(name)
     except NotFound as exc:
         _die(str(exc), 1)
-    for s in alerts.list(user):
+    for s in alerts.searches(user):
         status = alerts.status(s)
         if as_json:
             row = {"id": s.id, "name": s.name, "query": s.query, "filters": s.filters,

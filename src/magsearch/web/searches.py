@@ -64,7 +64,7 @@ def index() -> str:
             "status": alerts.status(s),
             "search": url_for("pages.search", **s.state()),
         }
-        for s in alerts.list(_me())
+        for s in alerts.searches(_me())
     ]
     return render_template("searches.html", rows=rows)
 
