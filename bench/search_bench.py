@@ -35,11 +35,12 @@ from pathlib import Path
 
 from common import cpu_line
 
-from magsearch.archive import Archive, NewVersion
+from magsearch import exports
+from magsearch.archive import Archive, NewVersion, now_iso
 from magsearch.config import Settings
 from magsearch.index.base import IndexRecord, SearchRequest
 from magsearch.index.whoosh import WhooshIndex, ident_key
-from magsearch.models import Document, Kind, Passage
+from magsearch.models import Citation, Document, Kind, Passage
 from magsearch.search import SearchService
 
 LEGAL = (
@@ -160,7 +161,7 @@ def build(data: Path, docs: list, procs: int) -> tuple[Archive, WhooshIndex, flo
     archive = Archive(data)
     archive.db.execute("PRAGMA synchronous=OFF")
     start = time.perf_counter()
-    for doc, passages, _ in docs:
+    for doc, passages, cites in docs:
         body = "\n\n".join(p.text for p in passages).encode()
         sha = archive.put_original(body)
         archive.record_version(
@@ -169,6 +170,7 @@ def build(data: Path, docs: list, procs: int) -> tuple[Archive, WhooshIndex, flo
                 media_type="text/plain", size=len(body), filename=f"{doc.id}.txt", pages=None,
                 warnings=(), date=doc.date, court=doc.court, jurisdiction=doc.jurisdiction,
                 identifiers=tuple((x, "") for x in doc.identifiers), passages=tuple(passages),
+                citations=tuple(Citation(n, n, "", 0, 0, a) for a, n in cites),
             )
         )  # fmt: skip
     archive_s = time.perf_counter() - start
@@ -368,9 +370,59 @@ def bench(n_passages: int, per_kind: int, seed: int, procs: int, data: Path | No
             print("| " + " | ".join(cells) + " |", flush=True)
         mean = statistics.mean(run_whoosh(service, warm, True)[0]) * 1000
         print(f"\nmean of the warm-up set, Whoosh + snippets: {mean:.1f} ms")
+        bench_as_of_and_exports(service, queries)
+        service.close()
         index.close()
         archive.close()
         db.close()
+
+
+def bench_as_of_and_exports(service: SearchService, queries: dict[str, list]) -> None:
+    """Searches as of a time (the history index: built once, then searched with every version
+    but those of then hidden) against the same searches now; and exports of 1,000 hits."""
+    start = time.perf_counter()
+    added = service.history.catch_up()
+    print(f"\nhistory index for searches as of a time: {added:,} versions in "
+          f"{time.perf_counter() - start:.1f} s\n")  # fmt: skip
+    at = now_iso()
+    print("| query kind | now p50 / p95 ms | as_of now p50 / p95 ms | same page of hits |")
+    print("|---|---|---|---|")
+    for kind, qs in queries.items():
+        now, then, same = [], [], 0
+        for q, _ in qs:
+            service.search(q, as_of=at)  # untimed: the history index's postings into the cache
+            t0 = time.perf_counter()
+            a = service.search(q)
+            t1 = time.perf_counter()
+            b = service.search(q, as_of=at)
+            t2 = time.perf_counter()
+            now.append(t1 - t0)
+            then.append(t2 - t1)
+            same += [(h["id"], h["version"]) for h in a["hits"]] == [
+                (h["id"], h["version"]) for h in b["hits"]
+            ]  # the same page: documents, versions, order
+        cells = [kind, f"{pct(now, 50):.1f} / {pct(now, 95):.1f}",
+                 f"{pct(then, 50):.1f} / {pct(then, 95):.1f}", f"{same}/{len(qs)}"]  # fmt: skip
+        print("| " + " | ".join(cells) + " |", flush=True)
+    kinds = {"kind": ["ruling", "legislation", "article"]}
+    print("\n| export of the first 1,000 documents | search ms | file ms | size kB |")
+    print("|---|---|---|---|")
+    for fmt in exports.FORMATS:
+        t0 = time.perf_counter()
+        out = service.export("", filters=kinds, limit=exports.MAX_HITS)
+        t1 = time.perf_counter()
+        body = exports.export(out["entries"], fmt, _bench_links)
+        t2 = time.perf_counter()
+        cells = [f"{fmt} ({len(out['entries']):,} entries)", f"{(t1 - t0) * 1000:.0f}",
+                 f"{(t2 - t1) * 1000:.0f}", f"{len(body.encode()) / 1000:.0f}"]  # fmt: skip
+        print("| " + " | ".join(cells) + " |", flush=True)
+
+
+def _bench_links(e: exports.Entry) -> exports.Links:
+    url = f"https://archive.example/d/{e.doc.id}"
+    return exports.Links(
+        url, f"{url}/v/{e.version}", f"{url}#{e.passage.anchor if e.passage else ''}"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -20,7 +20,7 @@ import tempfile
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -119,6 +119,22 @@ CREATE TABLE IF NOT EXISTS access (
     changed_at TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS upload_restrictions (sha256 TEXT PRIMARY KEY, at TEXT NOT NULL);
+"""
+# What a search "as of" a past time needs (SearchService, `as_of`): when each document was
+# withdrawn and restored, and the metadata each version was recorded with (the documents row holds
+# only the newest). Both are written in the transaction that makes the change.
+_HISTORY_SCHEMA = """
+CREATE TABLE IF NOT EXISTS withdrawals (
+    doc_id TEXT NOT NULL,
+    withdrawn_at TEXT NOT NULL,
+    restored_at TEXT NOT NULL DEFAULT '',
+    reason TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS withdrawals_doc ON withdrawals(doc_id);
+CREATE TABLE IF NOT EXISTS version_meta (
+    sha256 TEXT PRIMARY KEY REFERENCES versions(sha256),
+    document_json TEXT NOT NULL
+);
 """
 RESTRICTED_IDS = (
     "SELECT doc_id FROM access WHERE restricted = 1 UNION "
@@ -301,6 +317,7 @@ class Archive:
         self._tables_made: set[str] = set()  # modules' own tables created through this object
         self.db.executescript(_SCHEMA)  # idempotent; executescript manages its own transaction
         self.db.executescript(_ACCESS_SCHEMA)
+        self.db.executescript(_HISTORY_SCHEMA)
         columns = {row[1] for row in self.db.execute("PRAGMA table_info(passages)")}
         if "ocr" not in columns:  # a catalog from before OCR: its passages were all text layer
             self.db.execute("ALTER TABLE passages ADD COLUMN ocr INTEGER NOT NULL DEFAULT 0")
@@ -320,6 +337,30 @@ class Archive:
         cols = {r[1] for r in self.db.execute("PRAGMA table_info(ingest_log)")}
         if "source" not in cols:  # the file's own path, as bytes (names need not be UTF-8)
             self.db.execute("ALTER TABLE ingest_log ADD COLUMN source BLOB")
+        # a document withdrawn before withdrawals were timed: the time of its last withdrawal in
+        # the audit log, else now (it then counts as withdrawn after every earlier time)
+        untimed = self.db.execute(
+            "SELECT id, withdrawn FROM documents WHERE withdrawn != '' AND id NOT IN "
+            "(SELECT doc_id FROM withdrawals WHERE restored_at = '')"
+        ).fetchall()
+        if untimed:
+            audit = self.db.execute(
+                "SELECT 1 FROM sqlite_master WHERE type='table' AND name='audit'"
+            ).fetchone()
+            with self._tx() as db:
+                for doc_id, reason in untimed:
+                    row = (
+                        db.execute(
+                            "SELECT MAX(at) FROM audit WHERE action='withdraw' AND target=?",
+                            (doc_id,),
+                        ).fetchone()
+                        if audit
+                        else None
+                    )
+                    db.execute(
+                        "INSERT INTO withdrawals(doc_id, withdrawn_at, reason) VALUES (?,?,?)",
+                        (doc_id, (row[0] if row else None) or now_iso(), reason),
+                    )
 
     # -- connections ---------------------------------------------------------------------------
     @property
@@ -491,6 +532,14 @@ class Archive:
             if cur.rowcount == 0:
                 raise NotFound(f"no document {doc_id!r}")
             db.execute("UPDATE versions SET indexed=0 WHERE doc_id=?", (doc_id,))
+            open_ = db.execute(
+                "SELECT rowid FROM withdrawals WHERE doc_id=? AND restored_at=''", (doc_id,)
+            ).fetchone()
+            if open_ is None:  # withdrawn again with another reason: still since the first time
+                db.execute(
+                    "INSERT INTO withdrawals(doc_id, withdrawn_at, reason) VALUES (?,?,?)",
+                    (doc_id, now_iso(), reason or "withdrawn"),
+                )
 
     # -- reading -------------------------------------------------------------------------------
     def find_version(self, sha256: str) -> Version | None:
@@ -717,6 +766,61 @@ class Archive:
             hidden |= self.restricted_ids()
         return frozenset(hidden)
 
+    # -- the archive as it stood at a past time (searches `as_of`) ------------------------------
+    def versions_as_of(self, at: str) -> dict[str, str]:
+        """{version sha256: document id} of the versions current at `at` (an ISO time in UTC,
+        "2026-12-04T18:13:51Z"): each document's newest version ingested by then, leaving out
+        documents withdrawn at that moment (withdrawn later, or withdrawn then and restored later,
+        they are in). Documents purged since are not: purge is for good."""
+        rows = self.db.execute(
+            "SELECT v.sha256, v.doc_id FROM versions v WHERE v.ingested_at <= :at "
+            "AND NOT EXISTS (SELECT 1 FROM versions w WHERE w.doc_id = v.doc_id "
+            "AND w.ingested_at <= :at AND w.seq > v.seq) "
+            "AND NOT EXISTS (SELECT 1 FROM withdrawals x WHERE x.doc_id = v.doc_id "
+            "AND x.withdrawn_at <= :at AND (x.restored_at = '' OR x.restored_at > :at))",
+            {"at": at},
+        ).fetchall()
+        return {r[0]: r[1] for r in rows}
+
+    def count_added_after(self, at: str, *, include_restricted: bool) -> int:
+        """Documents (not withdrawn; restricted ones only when asked for) first ingested after
+        `at`: what a search as of then leaves out."""
+        where = "" if include_restricted else f"AND id NOT IN ({RESTRICTED_IDS})"
+        row = self.db.execute(
+            f"SELECT COUNT(*) FROM documents WHERE created_at > ? AND withdrawn = '' {where}",
+            (at,),
+        )
+        return int(row.fetchone()[0])
+
+    def version_document(self, sha256: str) -> Document:
+        """The document as recorded with this version (its metadata then; the documents row holds
+        the newest). A version recorded before these were kept: the document as it is now."""
+        v = self.get_version(sha256)
+        doc = self.get_document(v.doc_id)
+        row = self.db.execute(
+            "SELECT document_json FROM version_meta WHERE sha256=?", (sha256,)
+        ).fetchone()
+        if row is None:
+            return replace(doc, current_version=sha256)
+        d = json.loads(row[0])
+        try:
+            kind = Kind(d["kind"])
+        except ValueError:
+            kind = Kind.OTHER
+        return replace(
+            doc, kind=kind, title=d["title"], date=d["date"], court=d["court"],
+            jurisdiction=d["jurisdiction"], language=d["language"], source_url=d["source_url"],
+            meta=d["meta"], identifiers=tuple(d["identifiers"]), current_version=sha256,
+        )  # fmt: skip
+
+    def version_signature(self) -> tuple[int, int]:
+        """(how many versions, the highest row id): changes with every version added or purged."""
+        row = self.db.execute("SELECT COUNT(*), COALESCE(MAX(rowid), 0) FROM versions").fetchone()
+        return int(row[0]), int(row[1])
+
+    def version_shas(self) -> set[str]:
+        return {r[0] for r in self.db.execute("SELECT sha256 FROM versions")}
+
     def count_by_kind(self, *, include_restricted: bool) -> dict[str, int]:
         """Documents readers can see (not withdrawn; restricted ones only when asked for) per kind,
         the most numerous first."""
@@ -741,6 +845,10 @@ class Archive:
             if cur.rowcount == 0:
                 raise NotFound(f"no withdrawn document {doc_id[:80]!r}")
             db.execute("UPDATE versions SET indexed=0 WHERE doc_id=?", (doc_id,))
+            db.execute(
+                "UPDATE withdrawals SET restored_at=? WHERE doc_id=? AND restored_at=''",
+                (now_iso(), doc_id),
+            )
 
 
 class CatalogBatch:
@@ -867,6 +975,21 @@ def _insert_version(db: sqlite3.Connection, nv: NewVersion, at: str) -> tuple[Do
             for c in nv.citations
         ],
     )
+    db.execute(
+        "INSERT INTO version_meta(sha256, document_json) VALUES (?,?)",
+        (
+            nv.sha256,
+            json.dumps(
+                {
+                    "kind": nv.kind, "title": nv.title, "date": nv.date, "court": nv.court,
+                    "jurisdiction": nv.jurisdiction, "language": nv.language,
+                    "source_url": nv.source_url, "meta": nv.meta or {},
+                    "identifiers": list(dict.fromkeys(v for v, _ in nv.identifiers)),
+                },
+                ensure_ascii=False, sort_keys=True,
+            ),
+        ),
+    )  # fmt: skip
     withdrawn = db.execute(
         f"SELECT withdrawn, id IN ({RESTRICTED_IDS}) FROM documents WHERE id=?", (nv.doc_id,)
     ).fetchone()

@@ -226,15 +226,17 @@ def worker(broker: str, name: str) -> None:
 @click.option("--sort", type=click.Choice(["relevance", "newest", "oldest"]), default="relevance")
 @click.option("--kind", "kinds", multiple=True, help="Only this kind (repeatable).")
 @click.option("--year", "years", multiple=True, help="Only this year (repeatable).")
+@click.option("--as-of", "as_of", help="The archive as it stood then (ISO 8601, UTC).")
 @click.pass_context
 def search(ctx: click.Context, query: tuple[str, ...], as_json: bool, limit: int, page: int,
-           sort: str, kinds: tuple[str, ...], years: tuple[str, ...]) -> None:  # fmt: skip
+           sort: str, kinds: tuple[str, ...], years: tuple[str, ...],
+           as_of: str | None) -> None:  # fmt: skip
     """Search the archive. QUERY uses the query language of docs/search.md."""
     lib = _lib(ctx)
     filters = {k: v for k, v in (("kind", kinds), ("year", years)) if v}
     try:
         res = lib.search.search(
-            " ".join(query), filters=filters, sort=sort, page=page, per_page=limit
+            " ".join(query), filters=filters, sort=sort, page=page, per_page=limit, as_of=as_of
         )
     except QueryError as exc:
         _die(str(exc), 2)
@@ -243,6 +245,12 @@ def search(ctx: click.Context, query: tuple[str, ...], as_json: bool, limit: int
         return
     if res["partial"]:
         click.echo("note: the search ran out of time; results are partial", err=True)
+    if res["historic"]:
+        click.echo(
+            f"note: as the archive stood at {res['as_of']}; "
+            f"{_n(res['added_since'], 'document')} added since left out",
+            err=True,
+        )
     click.echo(
         _n(res["total"], "document")
         + (f"  (did you mean: {res['suggestion']})" if res["suggestion"] else "")
@@ -253,6 +261,8 @@ def search(ctx: click.Context, query: tuple[str, ...], as_json: bool, limit: int
         when = f"{hit['date_basis']} {hit['date']}" if hit["date"] else ""
         current = f"current to {hit['current_to']}" if hit.get("current_to") else ""
         tags = ", ".join(x for x in (what, when, current) if x)
+        tags += ", withdrawn since" if hit["withdrawn"] else ""
+        tags += f", changed since (version {hit['version'][:12]})" if not hit["current"] else ""
         click.echo(printable(f"{n:>3}. {hit['title']}  [{tags}]  id={hit['id']}"))
         for p in hit["passages"][:1]:
             where = p["label"] or "¶"
@@ -349,7 +359,15 @@ def reindex(ctx: click.Context) -> None:
             n = rebuild(lib.archive, lib.index, bar.update)
         except MagsearchError as exc:
             _die(str(exc), 1)
-    click.echo(f"reindexed {_n(n, 'document')}")
+    with tqdm(total=len(lib.archive.version_shas()), desc="history", unit="version",
+              file=sys.stderr, disable=not sys.stderr.isatty()) as bar:  # fmt: skip
+        try:
+            versions = lib.search.history.rebuild(bar.update)  # what searches --as-of read
+        except MagsearchError as exc:
+            _die(str(exc), 1)
+    click.echo(
+        f"reindexed {_n(n, 'document')} ({_n(versions, 'version')} for searches as of a time)"
+    )
 
 
 @cli.command()

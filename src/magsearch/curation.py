@@ -19,6 +19,7 @@ from . import citations, legalmeta
 from .accounts import Accounts
 from .archive import now_iso
 from .errors import IngestError, MagsearchError, NotFound
+from .index.history import forget_versions
 from .index.sync import index_documents
 from .ingest import sidecar
 from .library import Library
@@ -104,7 +105,9 @@ def purge(lib: Library, doc_id: str, *, actor: str) -> dict[str, Any]:
         marks = ",".join("?" * len(shas)) or "''"
         db.execute(f"DELETE FROM citations WHERE version IN ({marks})", shas)
         db.execute(f"DELETE FROM passages WHERE version IN ({marks})", shas)
+        db.execute(f"DELETE FROM version_meta WHERE sha256 IN ({marks})", shas)
         db.execute(f"DELETE FROM versions WHERE sha256 IN ({marks})", shas)
+        db.execute("DELETE FROM withdrawals WHERE doc_id=?", (doc_id,))
         db.execute("DELETE FROM identifiers WHERE doc_id=?", (doc_id,))
         db.execute("DELETE FROM access WHERE doc_id=?", (doc_id,))
         db.execute("DELETE FROM edits WHERE doc_id=?", (doc_id,))
@@ -117,6 +120,7 @@ def purge(lib: Library, doc_id: str, *, actor: str) -> dict[str, Any]:
             (now_iso(), actor, "purge", doc_id, json.dumps(plan, ensure_ascii=False)),
         )
     lib.index.write([], delete=[doc_id])
+    forget_versions(lib.archive, shas)  # and from the history index, where searches as_of read
     for sha in shas:
         if archive.find_version(sha) is None:
             archive.object_path(sha).unlink(missing_ok=True)

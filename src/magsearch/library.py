@@ -26,6 +26,7 @@ class Library:
     rebuilt: bool = False
 
     def close(self) -> None:
+        self.search.close()
         self.index.close()
         self.archive.close()
 

@@ -34,8 +34,8 @@ from .library import Library
 
 # in an order that satisfies the catalog's foreign keys
 TABLES = (
-    "documents", "versions", "identifiers", "passages", "version_text", "citations", "access",
-    "upload_restrictions", "ingest_log", "edits", "audit",
+    "documents", "versions", "version_meta", "identifiers", "passages", "version_text",
+    "citations", "access", "upload_restrictions", "withdrawals", "ingest_log", "edits", "audit",
 )  # fmt: skip
 SHA256 = "sha256"
 

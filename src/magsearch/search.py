@@ -14,10 +14,13 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
-from .archive import Archive
+from .archive import Archive, now_iso
 from .cite import STYLES, format_citation, pin_label, short_citation
 from .config import Settings
 from .errors import NotFound, QueryError
@@ -25,8 +28,9 @@ from .exports import MAX_HITS as MAX_EXPORT
 from .exports import Entry
 from .index import querylang
 from .index.base import DocHit, IndexBackend, SearchRequest
+from .index.history import History
 from .index.sync import read_pending
-from .models import Passage
+from .models import Document, Passage
 from .snippets import Marks
 
 SORTS = ("relevance", "newest", "oldest")
@@ -47,6 +51,7 @@ class SearchService:
         self.archive = archive
         self.backend = backend
         self.settings = settings
+        self._history: History | None = None  # opened by the first search as of a past time
 
     def search(
         self,
@@ -57,22 +62,31 @@ class SearchService:
         page: int | str = 1,
         per_page: int | str = 10,
         include_restricted: bool = False,
+        as_of: str | None = None,
     ) -> dict[str, Any]:
         """One page of results in the response shape of docs/search.md. Raises QueryError.
         Restricted documents are left out (from hits, totals, facets, suggestions: everything)
-        unless `include_restricted` (a signed-in archivist); withdrawn ones always are."""
-        parsed, request = self._request(
-            q, filters, sort, include_restricted,
-            page=_bounded("page", page, 1, MAX_PAGE),
-            per_page=_bounded("per_page", per_page, 1, MAX_PER_PAGE),
-        )  # fmt: skip
-        deadline = time.monotonic() + request.time_limit
-        result = self.backend.search(request)
+        unless `include_restricted` (a signed-in archivist); withdrawn ones always are.
+        `as_of` (ISO 8601, UTC) searches the archive as it stood then (see `_scope`)."""
+        at = parse_as_of(as_of) if as_of else ""
+        with self._scope(at, include_restricted) as scope:
+            parsed, request = self._request(
+                q, filters, sort, scope,
+                page=_bounded("page", page, 1, MAX_PAGE),
+                per_page=_bounded("per_page", per_page, 1, MAX_PER_PAGE),
+            )  # fmt: skip
+            deadline = time.monotonic() + request.time_limit
+            result = scope.backend.search(request)
         cut = Deadline(deadline)
         marks = Marks(frozenset(result.terms), result.phrases, result.idents)
-        hits = [h for h in (self._hit(h, marks, request.hidden, cut) for h in result.hits) if h]
+        hits = [h for h in (self._hit(h, marks, scope, cut) for h in result.hits) if h]
         return {
             "query": q,
+            "as_of": at,  # "" for a search of the archive as it is
+            "historic": bool(at),
+            "added_since": self.archive.count_added_after(at, include_restricted=include_restricted)
+            if at
+            else 0,
             "interpreted": result.interpreted,
             "total": result.total,
             "page": request.page,
@@ -92,34 +106,71 @@ class SearchService:
         sort: str = "relevance",
         limit: int | str = MAX_EXPORT,
         include_restricted: bool = False,
+        as_of: str | None = None,
     ) -> dict[str, Any]:
         """The first `limit` (at most MAX_EXPORT) hits of a search, each as an exports.Entry (the
         document, the version that matched, its best passage), for exports.export. Without
         snippets, so a thousand hits cost about one search; the same deadline bounds it."""
-        parsed, request = self._request(
-            q, filters, sort, include_restricted,
-            page=1, per_page=_bounded("limit", limit, 1, MAX_EXPORT), passages_per_hit=1,
-        )  # fmt: skip
-        result = self.backend.search(request)
+        at = parse_as_of(as_of) if as_of else ""
+        with self._scope(at, include_restricted) as scope:
+            parsed, request = self._request(
+                q, filters, sort, scope,
+                page=1, per_page=_bounded("limit", limit, 1, MAX_EXPORT), passages_per_hit=1,
+            )  # fmt: skip
+            result = scope.backend.search(request)
         entries = []
         for hit in result.hits:
-            doc = self.archive.find_document(hit.doc_id)
-            if doc is None or doc.withdrawn or doc.id in request.hidden:
+            doc = scope.document(hit)
+            if doc is None:
                 continue
             found = self.archive.passages_by_anchor(hit.version, [p.anchor for p in hit.passages])
             best = [found[p.anchor] for p in hit.passages if p.anchor in found]
             best = best or self.archive.passages(hit.version, limit=1)
-            entries.append(Entry(doc, hit.version, best[0] if best else None))
+            withdrawn = doc.withdrawn if at else ""
+            entries.append(Entry(doc, hit.version, best[0] if best else None, withdrawn))
         return {
             "query": q,
+            "as_of": at,
+            "historic": bool(at),
             "total": result.total,
             "partial": result.partial,
             "notes": self._notes(parsed, result.notes, request),
             "entries": entries,
         }
 
+    @contextmanager
+    def _scope(self, at: str, include_restricted: bool) -> Iterator[Scope]:
+        """What a search reads. Now: the main index (current versions), minus the hidden
+        documents. As of a past time `at`: the history index (every version, keyed by its sha256)
+        with every version hidden but those current at `at` (Archive.versions_as_of: documents
+        withdrawn since are in, those added since are not) and, for a reader who may not see
+        them, those of documents restricted now: restricted stays restricted."""
+        if not at:
+            yield Scope(
+                self.archive, self.backend, self.hidden(include_restricted=include_restricted)
+            )
+            return
+        with self.history.reading() as backend:
+            current = self.archive.versions_as_of(at)
+            if not include_restricted:
+                restricted = self.archive.restricted_ids()
+                current = {sha: d for sha, d in current.items() if d not in restricted}
+            hidden = frozenset(self.archive.version_shas() - set(current))
+            yield Scope(self.archive, backend, hidden, current)
+
+    @property
+    def history(self) -> History:
+        if self._history is None:
+            self._history = History(self.archive, lock_timeout=self.settings.index_lock_timeout)
+        return self._history
+
+    def close(self) -> None:
+        if self._history is not None:
+            self._history.close()
+            self._history = None
+
     def _request(
-        self, q: Any, filters: Any, sort: str, include_restricted: bool, **options: Any
+        self, q: Any, filters: Any, sort: str, scope: Scope, **options: Any
     ) -> tuple[querylang.Parsed, SearchRequest]:
         """The checked query and filters as one request to the index. Raises QueryError."""
         checked = self._filters(filters or {})
@@ -132,7 +183,7 @@ class SearchService:
             parsed=parsed.node,
             max_expansions=self.settings.wildcard_max_expansions,
             loose=not parsed.explicit_and,
-            hidden=self.hidden(include_restricted=include_restricted),
+            hidden=scope.hidden,
             **options,
         )
 
@@ -165,7 +216,8 @@ class SearchService:
             doc_id, "\n\n".join(text), limit, self.settings.search_time_limit, hidden
         )
         marks = Marks(frozenset(result.terms))
-        return [h for h in (self._hit(h, marks, hidden, cut) for h in result.hits) if h]
+        scope = Scope(self.archive, self.backend, hidden)
+        return [h for h in (self._hit(h, marks, scope, cut) for h in result.hits) if h]
 
     def hidden(self, *, include_restricted: bool) -> frozenset[str]:
         """The documents a reader must not find (the one filter of every read of the index):
@@ -211,11 +263,9 @@ class SearchService:
         return sort
 
     # -- the hits ------------------------------------------------------------------------------
-    def _hit(
-        self, hit: DocHit, marks: Marks, hidden: frozenset[str], cut: Deadline
-    ) -> dict[str, Any] | None:
-        doc = self.archive.find_document(hit.doc_id)
-        if doc is None or doc.withdrawn or doc.id in hidden:  # the index is behind the catalog
+    def _hit(self, hit: DocHit, marks: Marks, scope: Scope, cut: Deadline) -> dict[str, Any] | None:
+        doc = scope.document(hit)
+        if doc is None:
             return None
         found = self.archive.passages_by_anchor(hit.version, [p.anchor for p in hit.passages])
         chosen = [found[p.anchor] for p in hit.passages if p.anchor in found]
@@ -239,6 +289,10 @@ class SearchService:
             "cite": {style: format_citation(doc, style) for style in STYLES},
             "score": round(hit.score, 4),
             "restricted": doc.restricted,
+            # as of a past time: a document withdrawn since (why), and whether this version is
+            # still the current one (else the hit links the version it matched in)
+            "withdrawn": doc.withdrawn if scope.historic else "",
+            "current": hit.version == doc.current_version,
             "snippet": passages[0]["snippet"] if passages else "",
             "passages": passages,
             "outside": hit.outside,  # found only outside the main text (a side column, a running head)
@@ -268,6 +322,54 @@ class SearchService:
             "ocr": p.ocr,
             "snippet": snippet,
         }
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What one search reads: an index, the records it must hide, and (as of a past time) which
+    document each visible version belongs to."""
+
+    archive: Archive
+    backend: IndexBackend
+    hidden: frozenset[str]
+    versions: dict[str, str] | None = None  # as of a past time: {version sha256: document id}
+
+    @property
+    def historic(self) -> bool:
+        return self.versions is not None
+
+    def document(self, hit: DocHit) -> Document | None:
+        """The document of a hit, or None when the reader may not see it (the index can be
+        behind the catalog: a document withdrawn or purged a moment ago)."""
+        if self.versions is None:
+            doc = self.archive.find_document(hit.doc_id)
+            if doc is None or doc.withdrawn or doc.id in self.hidden:
+                return None
+            return doc
+        doc_id = self.versions.get(hit.doc_id)
+        return self.archive.find_document(doc_id) if doc_id else None
+
+
+def parse_as_of(value: Any) -> str:
+    """An `as_of` parameter as the catalog writes times ("2026-12-04T18:13:51Z"). ISO 8601: a time
+    with "Z" or an offset (converted to UTC), without one (taken as UTC), or a date alone (the
+    end of that day). Raises QueryError (one line) for anything else or a time still to come."""
+    raw = str(value).strip()[:64]
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
+            when = datetime.fromisoformat(f"{raw}T23:59:59+00:00")
+        else:
+            when = datetime.fromisoformat(raw)
+    except ValueError:
+        raise QueryError(
+            f"as_of must be an ISO 8601 time in UTC such as 2026-12-04T18:13:51Z (got {raw[:40]!r})"
+        ) from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    at = when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if at > now_iso():
+        raise QueryError(f"as_of {at} is in the future: the archive can only be searched as it was")
+    return at
 
 
 class Deadline:

@@ -104,6 +104,7 @@ def search_params(args: MultiDict[str, str]) -> dict[str, Any]:
         "sort": args.get("sort", "relevance") or "relevance",
         "page": args.get("page", "1") or "1",
         "per_page": args.get("per_page", "10") or "10",
+        "as_of": args.get("as_of") or None,  # the archive as it stood then (checked by the service)
     }
 
 
@@ -114,6 +115,8 @@ def search_state(params: dict[str, Any]) -> dict[str, Any]:
         state["sort"] = params["sort"]
     if str(params.get("per_page", "10")) != "10":
         state["per_page"] = params["per_page"]
+    if params.get("as_of"):
+        state["as_of"] = params["as_of"]
     return state
 
 

@@ -79,6 +79,14 @@ SCHEMAS: dict[str, Any] = {
                 "type": "boolean",
                 "description": "only ever true for a signed-in archivist (others never see it)",
             },
+            "withdrawn": {
+                "type": "string",
+                "description": "as of a past time: why the document was withdrawn since ('' if not)",
+            },
+            "current": {
+                "type": "boolean",
+                "description": "the version that matched is still the document's current one",
+            },
             "snippet": _S,
             "passages": {"type": "array", "items": _ref("HitPassage")},
             "outside": {
@@ -90,6 +98,17 @@ SCHEMAS: dict[str, Any] = {
     "SearchResponse": _obj(
         {
             "query": _S,
+            "as_of": {
+                "type": "string",
+                "description": "the time (UTC) the results are as of, when as_of was asked for "
+                "(normalised: 2026-12-04T18:13:51Z); '' for a search of the archive as it is",
+            },
+            "historic": {"type": "boolean", "description": "as_of was asked for"},
+            "added_since": {
+                "type": "integer",
+                "minimum": 0,
+                "description": "documents added after as_of, which a historic search leaves out",
+            },
             "interpreted": _S,
             "total": {"type": "integer", "minimum": 0},
             "page": _INT,
@@ -323,6 +342,15 @@ def _json_body(schema: dict[str, Any]) -> dict[str, Any]:
 
 def _export_params() -> list[dict[str, Any]]:
     return [
+        _param(
+            "as_of",
+            "query",
+            {"type": "string"},
+            "ISO 8601 time in UTC (2026-12-04T18:13:51Z; a date alone is the end of that day): "
+            "search the archive as it stood then: the versions current then, documents withdrawn "
+            "since included (`withdrawn` says why), documents added since left out "
+            "(`added_since` counts them). A malformed or future time is a 400.",
+        ),
         _param(
             "format",
             "query",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from flask import Blueprint, render_template, request, url_for
@@ -33,8 +34,13 @@ def search() -> Any:
         return _home(hint="q" in request.args)
     q = params.pop("q")
     result = library().search.search(q, **params, include_restricted=sees_restricted())
+    if result["historic"]:
+        params["as_of"] = result["as_of"]  # as the service reads it: 2026-12-04T18:13:51Z
     state = search_state({"q": result["query"], **params})
-    return render_template("search.html", r=result, state=state)
+    # the time that reproduces this page: the one asked for, else the time of this search
+    result["as_of"] = result["as_of"] or now_iso()
+    permalink = search_state({"q": result["query"], **params, "as_of": result["as_of"]})
+    return render_template("search.html", r=result, state=state, permalink=permalink)
 
 
 def export_search(fmt: str) -> Any:
@@ -51,14 +57,17 @@ def export_search(fmt: str) -> Any:
         sort=params["sort"],
         limit=request.args.get("limit") or exports.MAX_HITS,
         include_restricted=sees_restricted(),
+        as_of=params["as_of"],
     )
-    body = exports.export(out["entries"], fmt, _links)
+    body = exports.export(out["entries"], fmt, _pinned_links if out["historic"] else _links)
     headers = {
         "Content-Type": exports.MEDIA_TYPES[fmt],
         "Content-Disposition": f'attachment; filename="search.{exports.EXTENSIONS[fmt]}"',
         "X-Result-Total": str(out["total"]),  # documents found; the file holds the first of them
         "X-Result-Count": str(len(out["entries"])),
         "X-Result-Partial": "true" if out["partial"] else "false",  # the deadline cut the search
+        "X-Result-As-Of": out["as_of"]
+        or now_iso(),  # ?as_of= with this time gives the same file again
         "Vary": "Accept",
     }
     return body, 200, headers
@@ -71,6 +80,13 @@ def _links(entry: exports.Entry) -> exports.Links:
         version=doc_url(entry.doc.id, entry.version, external=True),
         passage=doc_url(entry.doc.id, anchor=anchor, external=True),
     )
+
+
+def _pinned_links(entry: exports.Entry) -> exports.Links:
+    """As of a past time, a hit's passage is cited in the version that matched."""
+    links = _links(entry)
+    anchor = entry.passage.anchor if entry.passage else ""
+    return replace(links, passage=doc_url(entry.doc.id, entry.version, anchor, external=True))
 
 
 # The bundled collection (archive/ in the repository): the home page describes it only when it is
@@ -112,6 +128,7 @@ def search_feed() -> Any:
     params = search_params(request.args)
     params["sort"] = request.args.get("sort") or "newest"
     params["per_page"] = request.args.get("per_page") or str(FEED_SIZE)
+    params.pop("as_of")  # a feed follows the archive as it grows
     lib = library()
     result = lib.search.search(params.pop("q"), **params)
     docs = views.documents_by_id(lib.archive, [h["id"] for h in result["hits"]])
