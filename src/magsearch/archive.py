@@ -818,8 +818,9 @@ class Archive:
         row = self.db.execute("SELECT COUNT(*), COALESCE(MAX(rowid), 0) FROM versions").fetchone()
         return int(row[0]), int(row[1])
 
-    def version_shas(self) -> set[str]:
-        return {r[0] for r in self.db.execute("SELECT sha256 FROM versions")}
+    def version_docs(self) -> dict[str, str]:
+        """{version sha256: document id} of every version."""
+        return {r[0]: r[1] for r in self.db.execute("SELECT sha256, doc_id FROM versions")}
 
     def count_by_kind(self, *, include_restricted: bool) -> dict[str, int]:
         """Documents readers can see (not withdrawn; restricted ones only when asked for) per kind,

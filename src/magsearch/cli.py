@@ -359,7 +359,7 @@ def reindex(ctx: click.Context) -> None:
             n = rebuild(lib.archive, lib.index, bar.update)
         except MagsearchError as exc:
             _die(str(exc), 1)
-    with tqdm(total=len(lib.archive.version_shas()), desc="history", unit="version",
+    with tqdm(total=len(lib.archive.version_docs()), desc="history", unit="version",
               file=sys.stderr, disable=not sys.stderr.isatty()) as bar:  # fmt: skip
         try:
             versions = lib.search.history.rebuild(bar.update)  # what searches --as-of read

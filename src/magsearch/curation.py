@@ -120,7 +120,9 @@ def purge(lib: Library, doc_id: str, *, actor: str) -> dict[str, Any]:
             (now_iso(), actor, "purge", doc_id, json.dumps(plan, ensure_ascii=False)),
         )
     lib.index.write([], delete=[doc_id])
-    forget_versions(lib.archive, shas)  # and from the history index, where searches as_of read
+    forget_versions(
+        lib.archive, dict.fromkeys(shas, doc_id)
+    )  # and from the history index, where searches as_of read
     for sha in shas:
         if archive.find_version(sha) is None:
             archive.object_path(sha).unlink(missing_ok=True)

@@ -29,6 +29,7 @@ from .exports import Entry
 from .index import querylang
 from .index.base import DocHit, IndexBackend, SearchRequest
 from .index.history import History
+from .index.history import keys as history_keys
 from .index.sync import read_pending
 from .models import Document, Passage
 from .snippets import Marks
@@ -155,8 +156,9 @@ class SearchService:
             if not include_restricted:
                 restricted = self.archive.restricted_ids()
                 current = {sha: d for sha, d in current.items() if d not in restricted}
-            hidden = frozenset(self.archive.version_shas() - set(current))
-            yield Scope(self.archive, backend, hidden, current)
+            visible = history_keys(current)
+            hidden = frozenset(set(history_keys(self.archive.version_docs())) - set(visible))
+            yield Scope(self.archive, backend, hidden, {k: current[v] for k, v in visible.items()})
 
     @property
     def history(self) -> History:
@@ -332,7 +334,7 @@ class Scope:
     archive: Archive
     backend: IndexBackend
     hidden: frozenset[str]
-    versions: dict[str, str] | None = None  # as of a past time: {version sha256: document id}
+    versions: dict[str, str] | None = None  # as of a past time: {history key: document id}
 
     @property
     def historic(self) -> bool:

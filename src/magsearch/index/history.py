@@ -2,8 +2,9 @@
 
 The main index holds each document's current version only, and its ranking statistics count only
 those; searches as of a time read this second index instead, which holds every version ever
-ingested (superseded ones, and those of withdrawn documents, too), each under its own key, the
-version's sha256. Which of them a search as of T may see is not stored in it: the catalog says
+ingested (superseded ones, and those of withdrawn documents, too), each under its own key
+(`key`: the document id, "+", the version's sha256; so ties in score or date are broken by
+document id, as in the main index). Which of them a search as of T may see is not stored in it: the catalog says
 (`Archive.versions_as_of`: each document's newest version ingested by T, unless the document was
 withdrawn at T), and the search hides the others, as it hides withdrawn and restricted documents
 from a normal search. A version never changes, so this index only grows as versions are added,
@@ -95,7 +96,7 @@ class History:
                 return 0
             backend = self.backend
             have = backend.doc_ids()
-            want = self.archive.version_shas()
+            want = set(keys(self.archive.version_docs()))
             add = sorted(want - have)
             gone = sorted(have - want)
             if add and not have:
@@ -114,37 +115,47 @@ class History:
             self.backend.clear()
             (self.path / SYNCED).unlink(missing_ok=True)
         self.catch_up(progress)
-        return len(self.archive.version_shas())
+        return len(self.archive.version_docs())
 
     def _records(
         self, shas: Iterable[str], progress: Callable[[int], None] | None
     ) -> Iterator[IndexRecord]:
         for sha in shas:
-            yield record_for_version(self.archive, sha)
+            yield record_for_version(self.archive, sha.rpartition("+")[2])
             if progress:
                 progress(1)
 
 
+def key(doc_id: str, sha: str) -> str:
+    """A version's key in the history index. "+" sorts before every character of an id."""
+    return f"{doc_id}+{sha}"
+
+
+def keys(versions: dict[str, str]) -> dict[str, str]:
+    """{key: sha256} of {sha256: document id}."""
+    return {key(doc_id, sha): sha for sha, doc_id in versions.items()}
+
+
 def record_for_version(archive: Archive, sha: str) -> IndexRecord:
-    """A version as the history index holds it: keyed by its sha256, with the metadata it was
+    """A version as the history index holds it: under its key, with the metadata it was
     recorded with."""
     doc = archive.version_document(sha)
     return IndexRecord(
-        doc=replace(doc, id=sha),
+        doc=replace(doc, id=key(doc.id, sha)),
         version=sha,
         passages=tuple(archive.passages(sha)),
         cited=tuple((c.anchor, c.normalized) for c in archive.citations(sha)),
     )
 
 
-def forget_versions(archive: Archive, shas: list[str]) -> None:
-    """Purged versions leave the history index at once (when there is one)."""
+def forget_versions(archive: Archive, versions: dict[str, str]) -> None:
+    """Purged versions ({sha256: document id}) leave the history index at once (if any)."""
     path = archive.root / FOLDER
-    if not shas or not path.exists():
+    if not versions or not path.exists():
         return
     history = History(archive)
     try:
         with history._lock(fcntl.LOCK_EX):
-            history.backend.write([], delete=shas)
+            history.backend.write([], delete=list(keys(versions)))
     finally:
         history.close()
