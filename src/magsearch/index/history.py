@@ -30,6 +30,7 @@ from dataclasses import replace
 from ..archive import Archive, write_durably
 from ..errors import IndexUnavailable
 from .base import IndexRecord
+from .sync import version_record
 from .whoosh import WhooshIndex
 
 FOLDER = "index-history"
@@ -140,12 +141,7 @@ def record_for_version(archive: Archive, sha: str) -> IndexRecord:
     """A version as the history index holds it: under its key, with the metadata it was
     recorded with."""
     doc = archive.version_document(sha)
-    return IndexRecord(
-        doc=replace(doc, id=key(doc.id, sha)),
-        version=sha,
-        passages=tuple(archive.passages(sha)),
-        cited=tuple((c.anchor, c.normalized) for c in archive.citations(sha)),
-    )
+    return version_record(archive, replace(doc, id=key(doc.id, sha)), sha)
 
 
 def forget_versions(archive: Archive, versions: dict[str, str]) -> None:

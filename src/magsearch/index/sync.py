@@ -18,6 +18,7 @@ from pathlib import Path
 
 from ..archive import Archive, write_durably
 from ..errors import NotFound
+from ..models import Document
 from .base import IndexBackend, IndexRecord
 
 BATCH = 200
@@ -98,12 +99,18 @@ def record_for(archive: Archive, doc_id: str) -> IndexRecord | None:
         return None
     if doc.withdrawn:
         return None
+    return version_record(archive, doc, doc.current_version)
+
+
+def version_record(archive: Archive, doc: Document, version: str) -> IndexRecord:
+    """What the index holds of one version of a document (the main index: the current one; the
+    history index: each one, index/history.py)."""
     return IndexRecord(
         doc=doc,
-        version=doc.current_version,
-        passages=tuple(archive.passages(doc.current_version)),
-        cited=tuple((c.anchor, c.normalized) for c in archive.citations(doc.current_version)),
-        outside=archive.outside_text(doc.current_version),
+        version=version,
+        passages=tuple(archive.passages(version)),
+        cited=tuple((c.anchor, c.normalized) for c in archive.citations(version)),
+        outside=archive.outside_text(version),
     )
 
 
