@@ -21,6 +21,8 @@ from flask.testing import FlaskClient
 from magsearch import curation
 from magsearch.archive import now_iso
 from magsearch.config import Settings
+from magsearch.errors import IndexUnavailable
+from magsearch.index.history import History
 from magsearch.index.sync import rebuild
 from magsearch.ingest.pipeline import Ingester
 from magsearch.library import Library, open_library
@@ -225,3 +227,27 @@ def test_as_of_accepts_iso_forms_and_reads_them_as_utc(client: FlaskClient) -> N
     same = client.get(f"/api/search?q=magnitsky&as_of={t}").json
     assert {h["id"] for h in same["hits"]} == {h["id"] for h in live["hits"]}
     assert same["total"] == live["total"] and same["facets"] == live["facets"]
+
+
+def test_a_long_catch_up_goes_on_over_several_searches(tmp_path: Path) -> None:
+    """A web request must answer: the history index is brought up to date a batch at a time
+    within a budget; what was committed stays, and the next search goes on from there."""
+    settings = Settings().with_data_dir(tmp_path / "data")
+    src = tmp_path / "src"
+    src.mkdir()
+    lib = open_library(settings)
+    try:
+        _ingest(lib, settings, [_doc(src, f"note-{n}", f"A {WORD} note {n}.") for n in range(5)])
+        history = History(lib.archive)
+        history.batch = 2
+        for done, missing in ((2, 5), (4, 3)):  # one batch per call, then the budget is spent
+            with pytest.raises(IndexUnavailable, match=f"[(]2 of {missing} versions added"):
+                history.catch_up(budget=0.0)
+            assert len(history.backend.doc_ids()) == done
+        assert history.catch_up(budget=0.0) == 1
+        assert len(history.backend.doc_ids()) == 5 and history.catch_up(budget=0.0) == 0
+        history.close()
+        t = now_iso()
+        assert lib.search.search(WORD, as_of=t)["total"] == 5
+    finally:
+        lib.close()

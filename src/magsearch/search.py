@@ -151,7 +151,8 @@ class SearchService:
                 self.archive, self.backend, self.hidden(include_restricted=include_restricted)
             )
             return
-        with self.history.reading() as backend:
+        # a web request must answer: a long catch-up goes on in later searches (a 503 meanwhile)
+        with self.history.reading(budget=max(5.0, 4 * self.settings.search_time_limit)) as backend:
             current = self.archive.versions_as_of(at)
             if not include_restricted:
                 restricted = self.archive.restricted_ids()

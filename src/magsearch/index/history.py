@@ -23,6 +23,7 @@ from __future__ import annotations
 import fcntl
 import json
 import shutil
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -46,6 +47,7 @@ class History:
         self.archive = archive
         self.path = archive.root / FOLDER
         self.lock_timeout = lock_timeout
+        self.batch = BATCH  # versions per commit when catching up within a budget
         self._backend: WhooshIndex | None = None
 
     @property
@@ -73,9 +75,10 @@ class History:
                 fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
     @contextmanager
-    def reading(self) -> Iterator[WhooshIndex]:
-        """The index, up to date with the catalog and held so (no writer until the block ends)."""
-        self.catch_up()
+    def reading(self, budget: float | None = None) -> Iterator[WhooshIndex]:
+        """The index, up to date with the catalog and held so (no writer until the block ends).
+        Raises IndexUnavailable when bringing it up to date takes more than `budget` seconds."""
+        self.catch_up(budget=budget)
         with self._lock(fcntl.LOCK_SH):
             yield self.backend
 
@@ -86,9 +89,17 @@ class History:
             return None
         return found if isinstance(found, list) else None
 
-    def catch_up(self, progress: Callable[[int], None] | None = None) -> int:
+    def catch_up(
+        self, progress: Callable[[int], None] | None = None, *, budget: float | None = None
+    ) -> int:
         """Add the versions the catalog has and the index lacks, drop those it no longer has
-        (purged); returns how many changed. Cheap when nothing did (one small file is read)."""
+        (purged); returns how many changed. Cheap when nothing did (one small file is read).
+
+        With a `budget` (seconds: a web request must answer), versions are added in commits of
+        BATCH, and once the budget is spent IndexUnavailable says how far it got: what was
+        committed stays, so the next search goes on from there. Without one (the command line),
+        an empty index is filled in one bulk load."""
+        start = time.monotonic()
         if self._synced() == list(self.archive.version_signature()):
             return 0
         with self._lock(fcntl.LOCK_EX):
@@ -100,11 +111,16 @@ class History:
             want = set(keys(self.archive.version_docs()))
             add = sorted(want - have)
             gone = sorted(have - want)
-            if add and not have:
+            if add and not have and budget is None:
                 backend.bulk_load(self._records(add, progress))
             else:
-                for start in range(0, max(len(add), 1), BATCH):
-                    chunk = add[start : start + BATCH]
+                for first in range(0, max(len(add), 1), self.batch):
+                    if budget is not None and first and time.monotonic() - start > budget:
+                        raise IndexUnavailable(
+                            f"the index for searches as of a time is being brought up to date "
+                            f"({first:,} of {len(add):,} versions added); try again in a minute"
+                        )
+                    chunk = add[first : first + self.batch]
                     backend.write(list(self._records(chunk, progress)), delete=gone, fresh=chunk)
                     gone = []
             write_durably(self.path / SYNCED, json.dumps(signature).encode())
