@@ -103,7 +103,7 @@ class SearchService:
         self,
         q: str,
         *,
-        filters: dict[str, list[str] | tuple[str, ...]] | None = None,
+        filters: Mapping[str, Sequence[str]] | None = None,
         sort: str = "relevance",
         limit: int | str = MAX_EXPORT,
         include_restricted: bool = False,
