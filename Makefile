@@ -20,6 +20,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 ## watch the ingest/ inbox beside the web server (stopped with it)
 serve: $(VENV)/.installed
 	$(BIN)/magsearch --data $(DATA) ingest --if-empty archive/
+	$(BIN)/magsearch --data $(DATA) parallels load archive/.parallels.json
 	$(BIN)/magsearch --data $(DATA) watch ingest/ & watcher=$$!; \
 	trap 'kill $$watcher 2>/dev/null; wait $$watcher' EXIT INT TERM; \
 	$(BIN)/magsearch --data $(DATA) serve --host $(HOST) --port $(PORT)

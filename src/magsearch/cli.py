@@ -346,6 +346,28 @@ def _verify_lines(item: dict[str, Any]) -> list[str]:
     return lines
 
 
+@cli.group()
+def parallels() -> None:
+    """Parallel provisions of the laws (docs/parallels.md)."""
+
+
+@parallels.command("load")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_context
+def parallels_load(ctx: click.Context, file: Path) -> None:
+    """Confirm the pairs FILE lists (archive/.parallels.json for the bundled collection); pairs
+    already decided are left as they are."""
+    from . import parallels as par
+    from .accounts import cli_actor
+
+    lib = _lib(ctx)
+    try:
+        changed = par.load(lib.archive, file, actor=cli_actor())
+    except par.ParallelError as exc:
+        _die(str(exc), 2)
+    click.echo(f"{_n(changed, 'pair')} confirmed")
+
+
 @cli.command()
 @click.pass_context
 def reindex(ctx: click.Context) -> None:

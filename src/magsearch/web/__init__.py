@@ -76,7 +76,7 @@ def create_app(
     )
     app.extensions["magsearch"] = LibraryHolder(settings, app.config.get("MAGSEARCH_LIBRARY"))
 
-    from . import api, auth, curate, documents, errors, guard, pages, searches, verify
+    from . import api, auth, curate, documents, errors, guard, pages, parallels, searches, verify
 
     app.register_blueprint(pages.bp)
     app.register_blueprint(documents.bp)
@@ -84,6 +84,7 @@ def create_app(
     app.register_blueprint(curate.bp)
     app.register_blueprint(curate.api)
     app.register_blueprint(verify.bp)
+    app.register_blueprint(parallels.bp)
     app.register_blueprint(verify.api)
     app.register_blueprint(searches.bp)
     auth.init_app(app)
