@@ -5,6 +5,7 @@ document; accents folded; names found across Cyrillic and Latin."""
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -133,3 +134,43 @@ def test_japanese_and_korean_runs_become_consecutive_bigrams() -> None:
         ("マグ", 0), ("グニ", 1), ("ニツ", 2), ("ツキ", 3), ("キー", 4), ("ー事", 5), ("事件", 6),
         ("and", 7), ("인권", 8),
     ]  # fmt: skip
+
+
+# -- stemming in each language --------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("key", "query", "marked"),
+    [
+        ("fr", "restrictif", "restricti"),  # restriction, restrictives
+        ("fr", "accordées", "accord"),  # accord, accorde, accords
+        ("de", "Gerechtigkeiten", "gerecht"),  # Gerechtigkeit, gerechte
+        ("de", "sozialem", "sozial"),  # soziale, sozialen
+        ("de-own", "globalen", "global"),
+        ("ru-own", "Браудеру", "браудер"),  # Браудер, Браудером
+        ("ru-own", "законов", "закон"),  # закон, законы
+    ],
+)
+def test_an_inflected_form_finds_the_other_forms_in_its_language(
+    lib: Library, key: str, query: str, marked: str
+) -> None:
+    """The query's form does not occur in the document, and Porter's English stem of it is none
+    of the document's: only the stemmer of the document's language makes it find the forms that
+    do occur, and the snippet marks one of them."""
+    name = FILES.get(key) or OWN[key]
+    doc = lib.archive.get_document(_doc(lib, name))
+    text = " ".join(p.text for p in lib.archive.passages(doc.current_version)).lower()
+    assert query.lower() not in re.findall(r"\w+", text)
+    hit = _finds(lib, query, name)
+    snippets = " ".join(p["snippet"] for p in hit["passages"]).lower()
+    assert f"<mark>{marked}" in snippets, hit["passages"]
+
+
+def test_a_stem_of_one_language_does_not_find_another_language(lib: Library) -> None:
+    # "restrictif" is French "restrict": the German and Russian documents, whose words are stemmed
+    # as German and Russian, hold no French stem, whatever their words
+    hits = {h["id"] for h in _hits(lib, "restrictif")}
+    assert hits == {_doc(lib, FILES["fr"])}
+
+
+def test_a_phrase_is_matched_on_the_words_of_its_language(lib: Library) -> None:
+    _finds(lib, '"Gerichtshofes für Menschenrechte"', OWN["de-own"])  # "Gerichtshofs für ..."
+    assert not _hits(lib, '"Menschenrechte für Gerichtshofes"')  # the same words in another order

@@ -37,6 +37,17 @@ _LATIN = re.compile("|".join(a for a, _ in LATIN_FOLDS))
 _LATIN_TO = dict(LATIN_FOLDS)
 
 
+def name_endings(token: str) -> str:
+    """Only the endings of fold(): -skiy/-skii/-ski -> -sky, a final -iy/-ii/-yi/-ij -> -y (a word
+    is given them before a stemmer cuts it, so that every spelling of a name keeps one stem)."""
+    if token.isalpha():
+        if len(token) > 4:
+            token = _ENDINGS.sub("y", token)
+        if len(token) > 6 and token.endswith("ski"):
+            token = token[:-1] + "y"
+    return token
+
+
 def fold(token: str, latin: bool = True) -> str:
     """`latin=False` leaves LATIN_FOLDS out: words as written (spelling suggestions)."""
     token = transliterate(token)

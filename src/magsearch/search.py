@@ -216,7 +216,12 @@ class SearchService:
             size += len(p.text)
         cut = Deadline(time.monotonic() + self.settings.search_time_limit)
         result = self.backend.more_like(
-            doc_id, "\n\n".join(text), limit, self.settings.search_time_limit, hidden
+            doc_id,
+            "\n\n".join(text),
+            limit,
+            self.settings.search_time_limit,
+            hidden,
+            language=doc.language,
         )
         marks = Marks(frozenset(result.terms))
         scope = Scope(self.archive, self.backend, hidden)
@@ -274,7 +279,7 @@ class SearchService:
         chosen = [found[p.anchor] for p in hit.passages if p.anchor in found]
         if not chosen and not hit.outside:
             chosen = self.archive.passages(hit.version, limit=1)
-        passages = [self._passage(p, marks, cut) for p in chosen]
+        passages = [self._passage(p, marks, cut, p.language or doc.language) for p in chosen]
         return {
             "id": doc.id,
             "version": hit.version,
@@ -301,13 +306,19 @@ class SearchService:
             "outside": hit.outside,  # found only outside the main text (a side column, a running head)
         }
 
-    def _passage(self, p: Passage, marks: Marks, cut: Deadline) -> dict[str, Any]:
+    def _passage(
+        self, p: Passage, marks: Marks, cut: Deadline, language: str = ""
+    ) -> dict[str, Any]:
         # past the search's deadline, the passage's opening words instead of marked fragments
         marks = Marks() if cut.expired() else marks
 
         def mark(text: str) -> str:
             return self.backend.highlight(
-                text, tuple(marks.terms), phrases=marks.phrases, idents=marks.idents
+                text,
+                tuple(marks.terms),
+                phrases=marks.phrases,
+                idents=marks.idents,
+                language=language,
             )
 
         snippet = mark(p.text)

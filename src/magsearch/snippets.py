@@ -2,7 +2,7 @@
 
 Engine-free: the index backend hands in what the query asks for (`Marks`: index terms of single
 words, phrases as sequences of terms, identifiers as normalised strings) and its per-token function
-(raw token -> index term). The rules a lawyer relies on:
+(raw token -> index term, or the tuple of terms indexed at the token's position). The rules a lawyer relies on:
 
 - a fragment starts and ends at a word boundary (whitespace or the ends of the text), at a sentence
   boundary when one is near; a word, a number or an identifier is never cut;
@@ -51,36 +51,41 @@ class Marks:
 def find_marks(
     text: str,
     q: Marks,
-    key: Callable[[str], str],
+    key: Callable[[str], str | tuple[str, ...]],
     token: re.Pattern[str] = TOKEN,
     split: Split | None = None,
 ) -> list[Span]:
     """Every span of `text` the query matches, sorted and not overlapping. `split` cuts a token
     into the pieces the index holds (Chinese, Japanese and Korean runs as character bigrams)."""
     spans: list[Span] = list(_ident_spans(text, q.idents)) if q.idents else []
-    tokens: list[tuple[int, int, str]] = []
+    tokens: list[tuple[int, int, tuple[str, ...]]] = []
     if q.terms or q.phrases:
+
+        def keys(word: str) -> tuple[str, ...]:
+            k = key(word)
+            return (k,) if isinstance(k, str) else k
+
         for m in token.finditer(text):
             word, at = m.group(), m.start()
             if split is None or word.isascii():
-                tokens.append((at, m.end(), key(word)))
+                tokens.append((at, m.end(), keys(word)))
             else:
-                tokens += [(at + a, at + b, key(piece)) for a, b, piece in split(word)]
+                tokens += [(at + a, at + b, keys(piece)) for a, b, piece in split(word)]
     for phrase in q.phrases:
         n = len(phrase)
         if not n:
             continue
         for i in range(len(tokens) - n + 1):
-            if tokens[i][2] == phrase[0] and all(
-                tokens[i + j][2] == phrase[j] for j in range(1, n)
+            if phrase[0] in tokens[i][2] and all(
+                phrase[j] in tokens[i + j][2] for j in range(1, n)
             ):
                 spans.append((tokens[i][0], tokens[i + n - 1][1]))
     spans = _merge(spans)
     if q.terms:
         words = [
             (a, b, text[a:b].lower() in QUIET)
-            for a, b, k in tokens
-            if k in q.terms and not _inside((a, b), spans)
+            for a, b, ks in tokens
+            if not q.terms.isdisjoint(ks) and not _inside((a, b), spans)
         ]
         runs: list[list[tuple[int, int, bool]]] = []  # marks next to each other, as in a phrase
         for w in words:
@@ -228,7 +233,7 @@ def render(text: str, windows: list[tuple[int, int]], marks: list[Span]) -> str:
 def snippet(
     text: str,
     q: Marks,
-    key: Callable[[str], str],
+    key: Callable[[str], str | tuple[str, ...]],
     *,
     top: int = 2,
     token: re.Pattern[str] = TOKEN,

@@ -110,15 +110,18 @@ class IndexBackend(Protocol):
 
     def more_like(
         self, doc_id: str, text: str, limit: int = 5, time_limit: float = 2.0,
-        hidden: frozenset[str] = frozenset(),
+        hidden: frozenset[str] = frozenset(), language: str = "",
     ) -> SearchResult:  # fmt: skip
-        """Documents like this one (its text given, as the index keeps none), best first."""
+        """Documents like this one (its text given, as the index keeps none, and its language),
+        best first."""
 
     def highlight(
         self, text: str, terms: tuple[str, ...], *, top: int = 2,
         phrases: tuple[tuple[str, ...], ...] = (), idents: tuple[str, ...] = (),
+        language: str = "",
     ) -> str:  # fmt: skip
         """Escaped HTML with <mark> around matched terms, phrases (whole) and identifiers (whole):
-        safe to put in a page as it is (magsearch.snippets)."""
+        safe to put in a page as it is (magsearch.snippets). `language`: the text's (ISO 639-1),
+        whose words are stemmed as the index stems them."""
 
     def close(self) -> None: ...

@@ -50,12 +50,15 @@ from magsearch.index.whoosh_schema import (
     Visible,
     ident_key,
     ids_of,
+    language_mark,
     make_analyzer,
     make_plain_analyzer,
     make_schema,
     pieces,
     proximity,
     term_key,
+    term_keys,
+    unmarked,
 )
 
 __all__ = [
@@ -68,8 +71,8 @@ __all__ = [
     "make_schema",
 ]
 
-SCHEMA_VERSION = 5  # 2: words (unstemmed), pcites, court/jurisdiction as written; 3: standing;
-# 4: outside; 5: CJK bigrams
+SCHEMA_VERSION = 6  # 2: words (unstemmed), pcites, court/jurisdiction as written; 3: standing;
+# 4: outside; 5: CJK bigrams; 6: French, German, Spanish and Russian stems
 _VERSION_FILE = "MAGSEARCH_SCHEMA"
 SUGGEST_BELOW = 3  # look for a better spelling when a query finds fewer documents than this
 MORE_LIKE_TERMS = 15
@@ -137,6 +140,7 @@ class WhooshIndex:
         self.analyzer = self.schema["body"].analyzer
         self.plain = make_plain_analyzer()
         self._key = term_key(self.analyzer)
+        self._keys = term_keys(self.analyzer)
         # one searcher per process, opened anew after commits; Whoosh reads files with seek + read,
         # so threads take turns (a search is milliseconds; gunicorn's sync workers have one thread)
         self._current: list[Any] = []  # the searcher, once opened: closed by close(), or when this
@@ -638,10 +642,12 @@ class WhooshIndex:
 
     def more_like(
         self, doc_id: str, text: str, limit: int = 5, time_limit: float = 2.0,
-        hidden: frozenset[str] = frozenset(),
+        hidden: frozenset[str] = frozenset(), language: str = "",
     ) -> SearchResult:  # fmt: skip
         with self._lock:
-            return self._more_like(doc_id, text, limit, time_limit, hidden)
+            return self._more_like(
+                doc_id, language_mark(language) + text, limit, time_limit, hidden
+            )
 
     def _more_like(
         self, doc_id: str, text: str, limit: int, time_limit: float, hidden: frozenset[str]
@@ -669,12 +675,18 @@ class WhooshIndex:
     def highlight(
         self, text: str, terms: tuple[str, ...] | frozenset[str], *, top: int = 2,
         phrases: tuple[tuple[str, ...], ...] = (), idents: tuple[str, ...] = (),
+        language: str = "",
     ) -> str:  # fmt: skip
-        """Escaped text with <mark>…</mark> around the words whose index term is in `terms`, the
-        phrases where they stand whole and the identifiers: the `top` best fragments
-        (magsearch.snippets)."""
+        """Escaped text with <mark>…</mark> around the words whose index term (in `language`) is
+        in `terms`, the phrases where they stand whole and the identifiers: the `top` best
+        fragments (magsearch.snippets)."""
         marks = snippets.Marks(frozenset(terms), tuple(phrases), tuple(idents))
-        return snippets.snippet(text, marks, self._key, top=top, token=TOKEN_RE, split=pieces)
+        keys = self._keys
+
+        def key(token: str) -> tuple[str, ...]:
+            return keys(token, language)
+
+        return snippets.snippet(text, marks, key, top=top, token=TOKEN_RE, split=pieces)
 
 
 MERGE_FACTOR = 10  # segments of one size tier (a power of 10 documents) merged together
@@ -847,9 +859,18 @@ def _better_spelling(reader: Any, see: Visible, word: str) -> str:
     return ""
 
 
-def _rescored(s: Any, top: list[tuple[int, float]], stems: list[str]) -> list[tuple[int, float]]:
-    """The top hits with their scores raised by how near each other the typed words stand."""
-    found = proximity(s, [n for n, _ in top], stems, NEAR_WINDOW)
+def _rescored(
+    s: Any, top: list[tuple[int, float]], variants: list[list[str]]
+) -> list[tuple[int, float]]:
+    """The top hits with their scores raised by how near each other the typed words stand (the
+    words' stems in each language: the nearest of them counts)."""
+    reader = s.reader()
+    found: dict[int, tuple[float, float]] = {}
+    for stems in variants:
+        if not all(("body", t) in reader for t in stems):
+            continue
+        for n, pair in proximity(s, [n for n, _ in top], stems, NEAR_WINDOW).items():
+            found[n] = max(found.get(n, (0.0, 0.0)), pair)
     out = []
     for n, score in top:
         next_to, near = found.get(n, (0.0, 0.0))
@@ -940,7 +961,7 @@ def indexed_text(rec: IndexRecord) -> str:
     """Every text the index holds for a document, as one string (what a search can find in it;
     bench/fidelity.py compares it with a plain extraction of the original)."""
     head = _records(rec)[0]
-    return "\n\n".join(head[f] for f in ("title", "body", "outside"))
+    return unmarked("\n\n".join(head[f] for f in ("title", "body", "outside")))
 
 
 def _records(rec: IndexRecord) -> list[dict[str, Any]]:
@@ -951,7 +972,13 @@ def _records(rec: IndexRecord) -> list[dict[str, Any]]:
         cites_by_anchor[anchor].append(ident_key(norm))
     all_cites = sorted({k for keys in cites_by_anchor.values() for k in keys})
     texts = _headed(rec.passages)
-    body = "\n\n".join(texts)
+    # each text starts with the mark of its language (the analyzer stems in it; see whoosh_schema)
+    lang = language_mark(doc.language)
+    marked = [
+        language_mark(p.language or doc.language) + t
+        for p, t in zip(rec.passages, texts, strict=True)
+    ]
+    body = "\n\n".join(marked)
     # the names a document is cited by: its title, and a statute's short title
     short = str(doc.meta.get("short_title") or "") if isinstance(doc.meta, dict) else ""
     title = " · ".join(t for t in dict.fromkeys([doc.title, short]) if t)
@@ -961,11 +988,11 @@ def _records(rec: IndexRecord) -> list[dict[str, Any]]:
         "doc_id": doc.id,
         "version": rec.version,
         "anchor": "",
-        "title": title,
+        "title": lang + title,
         "ident": " ".join(ident_key(i) for i in doc.identifiers),
         "cites": " ".join(all_cites),
         "body": body,
-        "outside": rec.outside,
+        "outside": lang + rec.outside,
         # only its lexicon is read (wildcards, fuzzy terms, did-you-mean): each word once is enough
         "words": " ".join(dict.fromkeys(TOKEN_RE.findall(f"{title}\n\n{body}\n\n{rec.outside}"))),
         "kind": doc.kind.value,
@@ -981,7 +1008,7 @@ def _records(rec: IndexRecord) -> list[dict[str, Any]]:
         },
     }
     out = [head]
-    for p, text in zip(rec.passages, texts, strict=True):
+    for p, text in zip(rec.passages, marked, strict=True):
         out.append(
             {
                 "rid": f"p:{doc.id}:{p.seq}",

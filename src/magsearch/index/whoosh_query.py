@@ -1,9 +1,10 @@
 """From the query tree (querylang) to Whoosh queries.
 
-- Words are stemmed and searched in title and body. A fuzzy word or a trailing wildcard is expanded
-  against the unstemmed `words` field (so stemming cannot break it: `Magnitsky~` looks for spellings
-  of the word as written), at most `max_expansions` words, the most frequent first; the expansions
-  are then stemmed and searched like typed words.
+- Words are stemmed (in each language: whoosh_schema.STEMMED; a word's terms in every language
+  are looked up as one word) and searched in title and body. A fuzzy word or a trailing wildcard
+  is expanded against the unstemmed `words` field (so stemming cannot break it: `Magnitsky~` looks
+  for spellings of the word as written), at most `max_expansions` words, the most frequent first;
+  the expansions are then stemmed and searched like typed words.
 - A phrase, or words near each other ("a b"~5), is checked on positions (PositionalPhrase) in the
   title and the body; for passages, only among the passages of the page's documents.
 - An identifier is `ident` (boosted) OR `cites`: the document carrying it first, its citers next;
@@ -27,11 +28,17 @@ from magsearch.errors import QueryError
 from magsearch.index import querylang as ql
 from magsearch.index.whoosh_schema import (
     OUTSIDE_BOOST,
+    STEMMED,
     AnyOf,
     PositionalPhrase,
     SearcherCache,
     Visible,
     ident_key,
+    idf,
+    make_splitter,
+    records_with,
+    term_query_keys,
+    term_variants,
 )
 
 TITLE_PHRASE_BOOST = 2.0
@@ -51,7 +58,7 @@ class Translation:
     terms: set[str] = field(default_factory=set)  # stemmed terms to highlight
     notes: list[str] = field(default_factory=list)
     # plain typed words: the top hits are rescored by their proximity
-    near: list[str] = field(default_factory=list)
+    near: list[list[str]] = field(default_factory=list)  # in each language (Translator.variants)
     # a lone wildcard or fuzzy word: the query without its unscored expansions, to rank with
     # (documents matching only those come after, with their constant score)
     rank_query: Any = None
@@ -77,6 +84,8 @@ class Translator:
         self.visible = visible or Visible(s, cache)
         self.reader = s.reader()
         self.analyzer, self.plain = analyzer, plain
+        self.splitter = make_splitter()
+        self.keys, self.any_lang = term_query_keys(analyzer), term_variants(analyzer)
         self.max_expansions = max_expansions
         self.terms: set[str] = set()
         self.notes: list[str] = []
@@ -89,6 +98,19 @@ class Translator:
 
     def stems(self, text: str) -> list[str]:
         return [t.text for t in self.analyzer(text)]
+
+    def variants(self, text: str) -> list[tuple[str, ...]]:
+        """The query text's terms in each language it may be in (its language is not known): one
+        sequence per language whose terms differ (whoosh_schema.STEMMED), English first."""
+        tokens = [t.text for t in self.splitter(text)]
+        keys = self.keys
+        seqs = [tuple(keys(w, lang)[0] for w in tokens) for lang in ("", *STEMMED)]
+        return [seq for seq in dict.fromkeys(seqs) if seq]
+
+    def alternatives(self, word: str) -> list[str]:
+        """A word's terms in every language, as the index may hold them."""
+        pieces = [t.text for t in self.splitter(word)]
+        return list(dict.fromkeys(k for w in pieces for k in self.any_lang(w)))
 
     def translate(self, node: ql.Node) -> Translation:
         top = list(node.children) if isinstance(node, ql.And) else [node]
@@ -165,37 +187,54 @@ class Translator:
 
     def word(self, n: ql.Word, positive: bool) -> Any:
         if n.fuzzy or n.prefix:
-            stems = self.expand(n)
+            groups = [self.alternatives(w) for w in self.expand(n)]
         else:
-            stems = self.stems(n.text)
-            if len(stems) > 1:  # "asset-freeze", "u.s.c.": the pieces as a phrase
-                return self.phrase(ql.Phrase(" ".join(stems), n.field), positive, analysed=stems)
+            seqs = self.variants(n.text)
+            if seqs and len(seqs[0]) > 1:  # "asset-freeze", "u.s.c.": the pieces as a phrase
+                return self.phrase(ql.Phrase(n.text, n.field), positive, analysed=seqs)
+            groups = [self.alternatives(n.text)] if seqs else []
+        stems = list(dict.fromkeys(t for g in groups for t in g))
         if not stems:
             return None
         self.searchable = True
         if positive:
             self.terms.update(stems)
             if n.field != "title":
-                self.psg.extend(query.Term("text", t) for t in stems[:PASSAGE_EXPANSIONS])
-                self.outside.extend(query.Term("outside", t) for t in stems[:PASSAGE_EXPANSIONS])
+                first = list(dict.fromkeys(t for g in groups[:PASSAGE_EXPANSIONS] for t in g))
+                self.psg.extend(query.Term("text", t) for t in first)
+                self.outside.extend(query.Term("outside", t) for t in first)
         fields = ["title"] if n.field == "title" else ["title", "body", "outside"]
-        scored, rest = stems[:SCORED_EXPANSIONS], stems[SCORED_EXPANSIONS:]
+        # the words a wildcard or fuzzy word stands for: the most frequent SCORED_EXPANSIONS score
+        scored = list(dict.fromkeys(t for g in groups[:SCORED_EXPANSIONS] for t in g))
+        rest = [t for t in stems if t not in set(scored)]
         clauses = [
-            query.Term(f, t)
-            for f in fields
-            for t in scored
-            if len(stems) == 1 or (f, t) in self.reader
+            c for f in fields for g in groups[:SCORED_EXPANSIONS] if (c := self.one_word(f, g))
         ]
         if not clauses:
             return query.Term("body", stems[0])
         if rest and positive:
             self.ranked = any_of(clauses)
-        clauses += [AnyOf(f, rest, EXPANSION_SCORE) for f in fields]
+        if rest:
+            clauses += [AnyOf(f, rest, EXPANSION_SCORE) for f in fields]
         return any_of(clauses)
 
+    def one_word(self, field: str, terms: list[str]) -> Any:
+        """A word's terms in each language, as one word: each weighs as rare as the word is in
+        every language together (a stem is not rare only because few documents are in its
+        language). A record holds one of them, but for a Cyrillic word: its Russian stem and its
+        transliteration. (An OR: Whoosh's DisjunctionMax loses matches in indexes of several
+        segments.)"""
+        reader = self.reader
+        found = {t: reader.doc_frequency(field, t) for t in terms if (field, t) in reader}
+        if len(found) <= 1:
+            return query.Term(field, next(iter(found))) if found else None
+        n = records_with(reader, field)
+        word = idf(n, sum(found.values()))
+        return query.Or([query.Term(field, t, boost=word / idf(n, df)) for t, df in found.items()])
+
     def expand(self, n: ql.Word) -> list[str]:
-        """Stems of the archive's words that the wildcard or fuzzy word stands for, most frequent
-        first (the typed word itself first for a fuzzy one)."""
+        """The archive's words (as written) that the wildcard or fuzzy word stands for, most
+        frequent first (the typed word itself first for a fuzzy one)."""
         plain = [t.text for t in self.plain(n.text)]
         if not plain:
             return []
@@ -208,7 +247,7 @@ class Translator:
         if not found:
             self.notes.append(f"no word in the archive matches {n.text}{'*' if n.prefix else '~'}")
             found = [base]
-        return list(dict.fromkeys(s for w in found for s in self.stems(w)))
+        return list(dict.fromkeys(found))
 
     def limited(self, words: Any, label: str) -> list[str]:
         """At most max_expansions words, the most frequent first (of at most 5x that many read)."""
@@ -229,60 +268,70 @@ class Translator:
             seen = seen[:cap]
         return [t for _, t in seen]
 
-    def phrase(self, n: ql.Phrase, positive: bool, analysed: list[str] | None = None) -> Any:
-        stems = analysed if analysed is not None else self.stems(n.text)
-        if len(stems) <= 1:
-            return self.word(ql.Word(n.text, n.field), positive) if stems else None
+    def phrase(
+        self, n: ql.Phrase, positive: bool, analysed: list[tuple[str, ...]] | None = None
+    ) -> Any:
+        seqs = analysed if analysed is not None else self.variants(n.text)
+        if not seqs or len(seqs[0]) <= 1:
+            return self.word(ql.Word(n.text, n.field), positive) if seqs else None
         self.searchable = True
         if positive:
-            if n.slop:  # words near each other: each is marked where it stands
-                self.terms.update(stems)
-            else:  # a phrase is marked where it stands whole, never its words alone
-                self.phrases.append(tuple(stems))
+            for seq in seqs:
+                if n.slop:  # words near each other: each is marked where it stands
+                    self.terms.update(seq)
+                else:  # a phrase is marked where it stands whole, never its words alone
+                    self.phrases.append(seq)
             if n.field != "title":
-                self.psg.append(self.positional("text", stems, n.slop))
-        clauses = [self.positional("title", stems, n.slop, TITLE_PHRASE_BOOST)]
+                self.psg.append(self.positional("text", seqs, n.slop))
+        clauses = [self.positional("title", seqs, n.slop, TITLE_PHRASE_BOOST)]
         if n.field != "title":
-            clauses.append(self.positional("body", stems, n.slop))
-            clauses.append(self.positional("outside", stems, n.slop, OUTSIDE_BOOST))
+            clauses.append(self.positional("body", seqs, n.slop))
+            clauses.append(self.positional("outside", seqs, n.slop, OUTSIDE_BOOST))
             if positive:
-                self.outside.append(self.positional("outside", stems, n.slop))
+                self.outside.append(self.positional("outside", seqs, n.slop))
         return query.Or(clauses)
 
-    def positional(self, field: str, stems: list[str], slop: int, boost: float = 1.0) -> Any:
-        return PositionalPhrase(field, stems, slop, boost, self.deadline)
+    def positional(
+        self, field: str, seqs: list[tuple[str, ...]], slop: int, boost: float = 1.0
+    ) -> Any:
+        """The phrase in any of its languages' terms (those the index holds every term of)."""
+        held = [s for s in seqs if all((field, t) in self.reader for t in s)] or seqs[:1]
+        found = [PositionalPhrase(field, list(s), slop, boost, self.deadline) for s in held]
+        return found[0] if len(found) == 1 else query.Or(found)
 
     def ident(self, n: ql.Ident, positive: bool) -> Any:
         key = ident_key(n.value)
         see = self.visible
         known = key and (see.freq("ident", key, 1) or see.freq("cites", key, 1))
-        words = self.stems(n.raw or n.value)
+        seqs = self.variants(n.raw or n.value)
+        words = list(seqs[0]) if seqs else []
         self.searchable = True
         if positive:
             self.idents.append(n.value)
             if not known and len(words) > 1:  # searched as the phrase of its words
-                self.phrases.append(tuple(words))
+                self.phrases.extend(seqs)
             if key and known:
                 self.psg.append(query.Term("pcites", key))
             elif len(words) > 1:
-                self.psg.append(self.positional("text", words, 0))
+                self.psg.append(self.positional("text", seqs, 0))
         if known:
             return query.Or([query.Term("ident", key, boost=IDENT_BOOST), query.Term("cites", key)])
         if len(words) > 1:
             self.notes.append(
                 f"no document carries or cites {n.value}: searched its words as a phrase"
             )
-            return self.positional("body", words, 0, IDENT_FALLBACK_BOOST)
+            return self.positional("body", seqs, 0, IDENT_FALLBACK_BOOST)
         return query.Term("body", words[0]) if words else query.NullQuery
 
-    def plain_words(self, top: list[ql.Node]) -> list[str]:
+    def plain_words(self, top: list[ql.Node]) -> list[list[str]]:
         """The stems of a query of 2 to 8 plain words (no fields, wildcards, operators), in the
-        order typed: the top hits are rescored by how near each other they stand."""
+        order typed, in each language: the top hits are rescored by how near each other they
+        stand."""
         plain = [n for n in top if isinstance(n, ql.Word) and not (n.field or n.fuzzy or n.prefix)]
         if not 2 <= len(plain) <= 8 or len(plain) != len(top):
             return []
-        stems = [s for n in plain for s in self.stems(n.text)]
-        return stems if len(stems) >= 2 else []
+        seqs = self.variants(" ".join(n.text for n in plain))
+        return [list(seq) for seq in seqs if len(seq) >= 2]
 
 
 def _every_doc() -> Any:

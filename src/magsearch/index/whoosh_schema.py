@@ -39,14 +39,79 @@ OUTSIDE_BOOST = 0.2  # text outside the main text (side columns, running heads) 
 PASSAGE_B = 0.3  # BM25's length normalisation of passage records (documents: 0.75)
 
 
+# Languages stemmed with their own stemmer. A word of a document (or a passage) in French, German
+# or Spanish is indexed as that language's stem, tagged ("fr:person"), so a query's words, whose
+# language is not known, are looked up as their stem in each language (Normalize.variants) and
+# each stem finds only the words of its own language: the query "parties" stemmed as French is
+# "fr:part", which finds French "partie" and not English "part". Russian stems are tagged the
+# same way and stand next to the transliterated form every Cyrillic word also gets (at the same
+# position), so names are still found across scripts (Навального -> ru:навальн and navalnogo).
+# Everything else (English, other languages, numbers, CJK) keeps the rules of before: folded and
+# Porter-stemmed, untagged.
+STEMMED = ("en", "fr", "de", "es", "ru")
+TAGGED = ("fr", "de", "es", "ru")
+_MARK = {lang: chr(0xE000 + i) for i, lang in enumerate(("", *STEMMED))}  # private-use characters
+_LANG_OF = {m: lang for lang, m in _MARK.items()}
+_MARK_RE = re.compile("[\ue000-\ue00f]")
+_STEMMERS: dict[str, Any] = {}
+_LATIN_LETTER = re.compile(r"[a-zß-ÿ]")
+
+
+def language_mark(lang: str) -> str:
+    """The character that sets the language of the text after it, in an indexed field's value
+    (the analyzer reads it; it is no token). Languages not stemmed get the default rules."""
+    return _MARK.get(lang if lang in STEMMED else "", _MARK[""])
+
+
+def unmarked(text: str) -> str:
+    return _MARK_RE.sub("", text)
+
+
+def _stemmer(lang: str) -> Any:
+    found = _STEMMERS.get(lang)
+    if found is None:
+        from whoosh.lang import stemmer_for_language
+
+        found = _STEMMERS[lang] = stemmer_for_language(lang)
+    return found
+
+
+def _cyrillic(text: str) -> bool:
+    return any("\u0400" <= ch <= "\u04ff" for ch in text)
+
+
+class _Languages(Filter):
+    """Reads the language marks (language_mark) out of the token stream: each token carries the
+    language of the text it stands in (`lang`), and the marks take no position."""
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Languages)
+
+    def __hash__(self) -> int:
+        return hash("_Languages")
+
+    def __call__(self, tokens):
+        lang, shift = "", 0
+        for t in tokens:
+            if t.text in _LANG_OF:
+                lang = _LANG_OF[t.text]
+                shift += 1
+                continue
+            if shift and t.positions:
+                t.pos -= shift
+            t.lang = lang
+            yield t
+
+
 class _Normalize(Filter):
     """NFKC (full-width letters are letters), case folded (ß = ss), accents folded, names and scripts
-    folded (names.fold: Навальный = Navalny, Браудер = Browder) and, for `stem`, Porter-stemmed:
-    one cached dictionary lookup per token instead of a chain of filters."""
+    folded (names.fold: Навальный = Navalny, Браудер = Browder) and, for `stem`, stemmed in the
+    token's language (see STEMMED): one cached dictionary lookup per token instead of a chain of
+    filters."""
 
     def __init__(self, stem: bool) -> None:
         self.stem = stem  # the search analyzer; the plain one keeps Latin spellings (names.fold)
-        self._cache: dict[str, str] = {}
+        self._cache: dict[tuple[str, str], tuple[str, ...]] = {}
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, _Normalize) and other.stem == self.stem
@@ -54,25 +119,61 @@ class _Normalize(Filter):
     def __hash__(self) -> int:
         return hash(self.stem)
 
-    def key(self, text: str) -> str:
-        out = self._cache.get(text)
+    def key(self, text: str, lang: str = "") -> str:
+        """The index term of a token (in a text of language `lang`): the first of keys()."""
+        return self.keys(text, lang)[0]
+
+    def keys(self, text: str, lang: str = "") -> tuple[str, ...]:
+        """The index terms of a token, in a text of language `lang`, all at its position: one,
+        or for a Cyrillic word of a stemmed language its Russian stem and its transliteration."""
+        out = self._cache.get((text, lang))
         if out is None:
             folded = unicodedata.normalize("NFKC", text).casefold()
-            out = names.fold(folded, latin=self.stem).translate(accent_map)
-            if len(out) > 6 and out.endswith("ski") and out.isalpha():
-                out = out[:-1] + "y"  # French/German Magnitski, Kowalski: one more -sky spelling
-            if self.stem:
-                out = porter_stem(out)
+            plain = self._plain(folded)
+            if not self.stem:
+                out = (plain,)
+            elif lang in STEMMED and _cyrillic(folded):
+                out = ("ru:" + self._plain(_stemmer("ru")(folded)), porter_stem(plain))
+            elif lang in TAGGED and lang != "ru" and _LATIN_LETTER.search(folded):
+                stem = _stemmer(lang)(names.name_endings(folded))
+                out = (f"{lang}:{self._plain(stem)}",)
+            else:
+                out = (porter_stem(plain),)
             if len(self._cache) > 500_000:
                 self._cache.clear()
-            self._cache[text] = out
+            self._cache[(text, lang)] = out
+        return out
+
+    def query_keys(self, text: str, lang: str) -> tuple[str, ...]:
+        """The index terms a query's token stands for in a text of language `lang`: keys(), and
+        for a Cyrillic word in French, German or Spanish its transliteration as that language's
+        stem (a Russian name written in Latin letters there: Навальный finds German Nawalny)."""
+        found = self.keys(text, lang)
+        if lang in TAGGED and lang != "ru" and self.stem and _cyrillic(text):
+            latin = self._plain(unicodedata.normalize("NFKC", text).casefold())
+            return (f"{lang}:{self._plain(_stemmer(lang)(names.name_endings(latin)))}", *found)
+        return found
+
+    def variants(self, text: str) -> tuple[str, ...]:
+        """The index terms a query's token may stand for, its language unknown: its terms in
+        each stemmed language (and in the others), the most common rules first."""
+        return tuple(
+            dict.fromkeys(k for lang in ("", *STEMMED) for k in self.query_keys(text, lang))
+        )
+
+    def _plain(self, folded: str) -> str:
+        out = names.fold(folded, latin=self.stem).translate(accent_map)
+        if len(out) > 6 and out.endswith("ski") and out.isalpha():
+            out = out[:-1] + "y"  # French/German Magnitski, Kowalski: one more -sky spelling
         return out
 
     def __call__(self, tokens):
-        key = self.key
+        keys = self.keys
         for t in tokens:
-            t.text = key(t.text)
-            yield t
+            found = keys(t.text, getattr(t, "lang", ""))
+            for k in found:  # more than one: at the same position
+                t.text = k
+                yield t
 
 
 TOKEN_RE = re.compile(_TOKEN)
@@ -139,13 +240,39 @@ def make_plain_analyzer() -> Any:
     return RegexTokenizer(_TOKEN) | _Bigrams() | _Normalize(stem=False)
 
 
+def make_splitter() -> Any:
+    """The analyzer's tokens as written (CJK runs as bigrams), for a query's words to be given
+    the terms of each language (term_variants)."""
+    return RegexTokenizer(_TOKEN) | _Bigrams()
+
+
 def make_analyzer() -> Any:
-    return RegexTokenizer(_TOKEN) | _Bigrams() | _Normalize(stem=True)
+    return (
+        RegexTokenizer(f"{_MARK_RE.pattern}|{_TOKEN}")
+        | _Languages()
+        | _Bigrams()
+        | _Normalize(stem=True)
+    )
 
 
 def term_key(analyzer: Any) -> Any:
     """The analyzer's per-token function (raw token text -> index term), for fast highlighting."""
     return analyzer.items[-1].key
+
+
+def term_keys(analyzer: Any) -> Any:
+    """The analyzer's per-token function (raw token text, language -> index terms)."""
+    return analyzer.items[-1].keys
+
+
+def term_query_keys(analyzer: Any) -> Any:
+    """The analyzer's per-token function (query token, language -> index terms)."""
+    return analyzer.items[-1].query_keys
+
+
+def term_variants(analyzer: Any) -> Any:
+    """The analyzer's per-token function (query token -> index terms in any language)."""
+    return analyzer.items[-1].variants
 
 
 def ident_key(normalized: str) -> str:
@@ -229,13 +356,24 @@ class RecordBM25F(scoring.BM25F):
         return found
 
 
+def idf(records: int, df: int) -> float:
+    """The inverse document frequency RecordBM25F gives a term held by `df` of `records`."""
+    return math.log(records / (df + 1)) + 1 if df < records else 1.0
+
+
+def records_with(reader: Any, fieldname: str) -> int:
+    """How many records RecordBM25F counts for a field's statistics (documents or passages)."""
+    docs = reader.doc_frequency("rtype", "doc")
+    return max(reader.doc_count() - docs if fieldname in PASSAGE_FIELDS else docs, 1)
+
+
 class _RecordScorer(scoring.BM25FScorer):
     def __init__(
         self, searcher: Any, fieldname: str, text: Any, B: float, K1: float, n: int, qf: int
     ) -> None:
         parent = searcher.get_parent()
         df = parent.doc_frequency(fieldname, text)
-        self.idf = math.log(n / (df + 1)) + 1 if df < n else 1.0
+        self.idf = idf(n, df)
         self.avgfl = (parent.field_length(fieldname) / n) or 1
         self.B, self.K1, self.qf = B, K1, qf
         self.setup(searcher, fieldname, text)
