@@ -93,6 +93,7 @@ STOP_WORDS = frozenset(
     until up very was we were what when where whether which while who whom why will with would you
     your""".split()
 )
+_READ_ATTEMPTS = 10  # tries to read a generation's files (as Whoosh's own reader() does)
 _OPEN_ATTEMPTS = 10  # tries to open a searcher while commits delete merged segments' files
 
 
@@ -766,7 +767,20 @@ def _open_reader(ix: Any) -> Any:
 
     Whoosh's own `FileIndex.reader()` builds one segment reader after another; when a commit has
     just deleted a later segment's files it raises, and the segment readers (and a half-opened
-    one's terms file) already built are left open until the garbage collector finds them."""
+    one's terms file) already built are left open until the garbage collector finds them. Like
+    it, a file deleted by a commit meanwhile (the table of contents, a segment's) means: try the
+    newer generation, a few times."""
+    for attempt in range(_READ_ATTEMPTS):
+        try:
+            return _open_reader_once(ix)
+        except OSError:
+            if attempt == _READ_ATTEMPTS - 1:
+                raise
+            time.sleep(0.05)
+    raise AssertionError("unreachable")
+
+
+def _open_reader_once(ix: Any) -> Any:
     toc = ix._read_toc()
     readers: list[Any] = []
     tracked = _TrackedStorage(ix.storage)
