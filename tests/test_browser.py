@@ -4,13 +4,13 @@ and a document page go to test-artifacts/."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from chromium import WIDTHS, checked_page, launched, playwright
 from webfixtures import (
     AMENDED_ID,
     ARTIFACTS,
@@ -23,25 +23,7 @@ from webfixtures import (
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 PHRASE = '"medical care given to the first applicant"'  # words of § 31 of the ruling
-
-if not CHROMIUM.exists() or shutil.which(str(CHROMIUM)) is None:
-    pytest.skip(
-        f"no Chromium at {CHROMIUM} (Debian's chromium package: `make browser`)",
-        allow_module_level=True,
-    )
-playwright = pytest.importorskip(
-    "playwright.sync_api", reason="Playwright for Python is not installed"
-)
 
 
 @pytest.fixture(scope="module")
@@ -53,23 +35,14 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    with playwright.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+    with launched() as b:
         yield b
-        b.close()
 
 
 @pytest.fixture
 def page(browser: Any, base_url: str) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=base_url)
-    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=base_url)
-    pg = context.new_page()
-    problems: list[str] = []
-    pg.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
-    pg.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-    yield pg
-    context.close()
-    assert not problems, problems  # no script error, no CSP violation, no missing resource
+    with checked_page(browser, base_url, clipboard=True) as pg:
+        yield pg
 
 
 def shot(page: Any, name: str) -> Path:
@@ -175,7 +148,6 @@ def test_works_without_javascript(browser: Any, base_url: str) -> None:
 
 
 # -- what a lawyer sees, at 1280 px and on a phone (390 px) -----------------------------------------
-WIDTHS = (1280, 390)
 
 
 @pytest.fixture(params=WIDTHS, ids=lambda w: f"{w}px")

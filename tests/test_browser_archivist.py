@@ -5,13 +5,13 @@ wide go to test-artifacts/archivist-*.png."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from chromium import WIDTHS, launched, playwright
 from magsearch.accounts import Accounts
 from magsearch.config import Settings
 from magsearch.ingest.pipeline import Ingester, find_files
@@ -20,20 +20,7 @@ from webfixtures import ARTIFACTS, BUNDLED, serve_with_gunicorn
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
 PASSWORD = "correct horse battery"
-WIDTHS = (1280, 390)
-
-if not CHROMIUM.exists() or shutil.which(str(CHROMIUM)) is None:
-    pytest.skip(
-        f"no Chromium at {CHROMIUM} (Debian's chromium package: `make browser`)",
-        allow_module_level=True,
-    )
-playwright = pytest.importorskip(
-    "playwright.sync_api", reason="Playwright for Python is not installed"
-)
 
 
 @pytest.fixture(scope="module")
@@ -54,10 +41,8 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    with playwright.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+    with launched() as b:
         yield b
-        b.close()
 
 
 def shots(page: Any, name: str) -> None:

@@ -4,13 +4,12 @@ a cell followed to its section, a section's parallels page. Screenshots go to te
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
+from chromium import WIDTHS, checked_page, launched, playwright
 from magsearch import parallels
 from magsearch.config import Settings
 from magsearch.ingest.pipeline import Ingester, find_files
@@ -18,19 +17,6 @@ from magsearch.library import open_library
 from webfixtures import ARTIFACTS, BUNDLED, serve_with_gunicorn
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
-WIDTHS = (1280, 390)
-
-if not CHROMIUM.exists() or shutil.which(str(CHROMIUM)) is None:
-    pytest.skip(
-        f"no Chromium at {CHROMIUM} (Debian's chromium package: `make browser`)",
-        allow_module_level=True,
-    )
-playwright = pytest.importorskip(
-    "playwright.sync_api", reason="Playwright for Python is not installed"
-)
 
 
 @pytest.fixture(scope="module")
@@ -50,22 +36,14 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    with playwright.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+    with launched() as b:
         yield b
-        b.close()
 
 
 @pytest.fixture
 def page(browser: Any, base_url: str) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=base_url)
-    pg = context.new_page()
-    problems: list[str] = []
-    pg.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
-    pg.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-    yield pg
-    context.close()
-    assert not problems, problems
+    with checked_page(browser, base_url) as pg:
+        yield pg
 
 
 def shots(page: Any, name: str) -> None:

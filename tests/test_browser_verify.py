@@ -4,29 +4,17 @@ upload a brief as a file. Screenshots go to test-artifacts/."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from chromium import WIDTHS, checked_page, launched, playwright
 from webfixtures import ARTIFACTS, RULING_ID, Sample, sample_archive, serve_with_gunicorn
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
-WIDTHS = (1280, 390)
-
-if not CHROMIUM.exists() or shutil.which(str(CHROMIUM)) is None:
-    pytest.skip(
-        f"no Chromium at {CHROMIUM} (Debian's chromium package: `make browser`)",
-        allow_module_level=True,
-    )
-playwright = pytest.importorskip(
-    "playwright.sync_api", reason="Playwright for Python is not installed"
-)
 
 BRIEF = """The Court found that "the authorities had had reasonable grounds to suspect him of
 involvement in tax evasion when they arrested him". Magnitskiy and Others v. Russia,
@@ -45,22 +33,14 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    with playwright.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+    with launched() as b:
         yield b
-        b.close()
 
 
 @pytest.fixture
 def page(browser: Any, base_url: str) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=base_url)
-    pg = context.new_page()
-    problems: list[str] = []
-    pg.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
-    pg.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-    yield pg
-    context.close()
-    assert not problems, problems  # no script error, no CSP violation, no missing resource
+    with checked_page(browser, base_url) as pg:
+        yield pg
 
 
 def shots(page: Any, name: str) -> None:
