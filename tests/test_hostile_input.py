@@ -10,7 +10,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from magsearch.errors import QueryError
-from magsearch.index.querylang import MAX_NESTING, parse
+from magsearch.querylang import MAX_NESTING, parse
 from webfixtures import Sample
 
 MAGSEARCH = Path(sys.executable).with_name("magsearch")

@@ -14,10 +14,10 @@ import pytest
 from magsearch.archive import Archive, NewVersion
 from magsearch.config import Settings
 from magsearch.errors import MagsearchError, NotFound, QueryError
-from magsearch.index.querylang import parse
 from magsearch.index.sync import index_documents
 from magsearch.index.whoosh import WhooshIndex
 from magsearch.models import Citation, Passage
+from magsearch.querylang import parse
 from magsearch.search import SearchService
 
 FILLER = "The parties made further submissions on the procedure and the costs of the proceedings."

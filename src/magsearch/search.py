@@ -1,6 +1,6 @@
 """SearchService: what a lawyer types, what comes back. Used by the CLI and the web alike; no Flask.
 
-It reads and bounds the query (index/querylang.py: the query language of docs/search.md, identifiers
+It reads and bounds the query (querylang.py: the query language of docs/search.md, identifiers
 included: a typed "32631/09" or "Pub. L. 112-208" finds the document carrying it first, then the
 documents citing it), checks the filters, sort and page, asks the index backend, and fills the hits
 from the archive: titles, citations, and snippets of the best passages with their anchors.
@@ -20,13 +20,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from . import querylang
 from .archive import Archive, now_iso
 from .cite import STYLES, format_citation, pin_label, short_citation
 from .config import Settings
 from .errors import NotFound, QueryError
 from .exports import MAX_HITS as MAX_EXPORT
 from .exports import Entry
-from .index import querylang
 from .index.base import DocHit, IndexBackend, SearchRequest
 from .index.history import History
 from .index.history import keys as history_keys

@@ -34,9 +34,9 @@ from whoosh.reading import EmptyReader, MultiReader, SegmentReader
 from whoosh.searching import Searcher
 from whoosh.writing import NO_MERGE
 
+from magsearch import querylang as ql
 from magsearch import snippets
 from magsearch.errors import IndexUnavailable, QueryError
-from magsearch.index import querylang as ql
 from magsearch.index.base import DocHit, IndexRecord, PassageHit, SearchRequest, SearchResult
 from magsearch.index.whoosh_query import EXPANSION_SCORE, Translation, Translator
 from magsearch.index.whoosh_schema import (

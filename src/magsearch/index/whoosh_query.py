@@ -24,8 +24,8 @@ from typing import Any
 from whoosh import query
 from whoosh.query import compound
 
+from magsearch import querylang as ql
 from magsearch.errors import QueryError
-from magsearch.index import querylang as ql
 from magsearch.index.whoosh_schema import (
     OUTSIDE_BOOST,
     STEMMED,
