@@ -4,8 +4,9 @@ In one run: ingests the judged collection (../shared/corpus's legislation, artic
 the bundled archive/) through magsearch's real pipeline, gives the same extracted text to two
 reference engines, SQLite FTS5 (its bm25(), tokenizer `porter unicode61 remove_diacritics 2`) and
 tantivy (its default BM25, k1 1.2, b 0.75, tokenizer `en_stem`), and reports nDCG@10, recall@10 and
-paragraph hit@1 per query kind for all three, on the tuned-on judged set ("fit") and the held-out
-one ("results"): tests/data/judged_queries*.tsv, measured as tests/test_search_relevance.py does.
+paragraph hit@1 per query kind for all three, on the tuned-on judged set ("fit"), the held-out one
+and the fresh one ("results"): tests/data/judged_queries*.tsv, measured as
+tests/test_search_relevance.py does.
 
 What the reference engines get, per document: the title; the body (every passage's headings and
 text, as the archive holds them after extraction); and the metadata as plain text (identifiers,
@@ -40,6 +41,7 @@ sys.path.insert(0, str(REPO / "tests"))
 from conftest import corpus_root, make_settings  # noqa: E402
 from magsearch.library import Library  # noqa: E402
 from test_search_relevance import (  # noqa: E402
+    FRESH,
     HELDOUT,
     JUDGED,
     K,
@@ -317,7 +319,11 @@ def main() -> int:
                 t1 = time.perf_counter()
                 rankers.append((engine.name, engine(docs).rank))  # type: ignore[abstract]
                 print(f"{engine.name}: indexed in {time.perf_counter() - t1:.2f} s", flush=True)
-            for title, path in (("tuned on (fit)", JUDGED), ("held out (results)", HELDOUT)):
+            for title, path in (
+                ("tuned on (fit)", JUDGED),
+                ("held out (results, levers chosen on it)", HELDOUT),
+                ("fresh (results)", FRESH),
+            ):
                 judged = load_judged(path)
                 results = [(name, measure(judged, rank, refs)) for name, rank in rankers]
                 print("\n" + markdown(f"{title}: {path.name}, {len(judged)} queries", results))

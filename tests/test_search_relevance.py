@@ -27,6 +27,7 @@ from magsearch.library import Library, open_library
 DATA = Path(__file__).parent / "data"
 JUDGED = DATA / "judged_queries.tsv"
 HELDOUT = DATA / "judged_queries_heldout.tsv"
+FRESH = DATA / "judged_queries_fresh.tsv"
 CORPUS_PARTS = (("legislation", "legislation"), ("articles", "article"), ("rulings", "ruling"))
 K = 10
 # Floors: a little below the measurements (docs/benchmarks.md, "Relevance").
@@ -166,18 +167,22 @@ def judged_library(
 
 
 def test_judged_sets_are_well_formed() -> None:
-    fit, held = load_judged(JUDGED), load_judged(HELDOUT)
+    fit, held, fresh = load_judged(JUDGED), load_judged(HELDOUT), load_judged(FRESH)
     assert len(fit) >= 40 and len(held) >= 100 and len(fit) + len(held) >= 150
+    assert len(fresh) >= 40
     assert {j.kind for j in fit} == {"identifier", "phrase", "topic", "name", "field"}
     assert {j.kind for j in held} == {
         *("identifier", "phrase", "topic", "name", "field", "question", "paragraph"),
     }
     assert not {j.query for j in fit} & {j.query for j in held}  # held-out means new queries
-    for j in fit + held:
+    assert not {j.query for j in fit + held} & {j.query for j in fresh}
+    assert {j.kind for j in fresh} == {j.kind for j in held}
+    for j in fit + held + fresh:
         assert j.grades and all(g in (1, 2) for g in j.grades.values()), j.query
         assert all(ref in j.grades for ref, _ in j.anchors), j.query  # an anchor's doc is judged
-    assert all(j.anchors for j in held if j.kind == "paragraph")
+    assert all(j.anchors for j in held + fresh if j.kind == "paragraph")
     assert sum(len(j.query.split()) >= 8 for j in held if j.kind == "question") >= 20
+    assert sum(len(j.query.split()) >= 8 for j in fresh if j.kind == "question") >= 20
 
 
 def test_metrics() -> None:
