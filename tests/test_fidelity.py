@@ -92,7 +92,8 @@ BELOW_GOAL = {
     "pdf-fixtures/pdfminer__jo.pdf": 0.0,
     # refused by design: a user password is set (its owner password is empty)
     "pdf-fixtures/pypdf__r6-user-password.pdf": 0.0,
-    # a slideshow caption repeated in hidden copies that a plain reader still counts
+    # a slideshow's heading repeated over five slides in a row: indexed once, as the heading of
+    # the passages under it (its phrase finds the page; the extra occurrences are not counted)
     "html-fixtures/readability__salon-1.html": 0.98,
 }
 
@@ -117,6 +118,12 @@ def test_every_file_of_the_sample_keeps_its_words_findable(corpus: Path) -> None
         if r.share < BELOW_GOAL.get(name, fb.GOAL)
     }
     assert not low, low
+    # the files at 0.0 carry their reason: refused, or a text layer ingest reads as unreadable
+    excused = {n for n, share in BELOW_GOAL.items() if share == 0.0 and n in results}
+    assert excused and all(results[n].excused for n in excused), {
+        n: results[n].note for n in excused
+    }
+    assert not any(r.excused for n, r in results.items() if n not in BELOW_GOAL)
     readable = [r for n, r in results.items() if n not in BELOW_GOAL]
     assert sum(r.found for r in readable) / sum(r.words for r in readable) > 0.999
     # the words of each language are counted, not skipped: German, French, Spanish, Czech,

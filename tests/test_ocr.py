@@ -236,3 +236,21 @@ def test_language_codes_and_the_sidecar_text() -> None:
     assert tesseract_languages("xx") == ""
     text = "[OCR skipped on page(s) 1-2]\fthird\n\f[OCR skipped on page(s) 4]\ffifth\n"
     assert _sidecar_pages(text) == {3: "third\n", 5: "fifth\n"}
+
+
+def test_a_timed_out_ocr_is_ended_and_leaves_nothing_open(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import gc
+    import warnings
+
+    from magsearch.ingest import ocr
+
+    page = scanned(text_pdf([["Sergei Magnitsky died in custody"]]), tmp_path, dpi=100)
+    monkeypatch.setattr(ocr, "START_SECONDS", 0.0)  # no time for OCRmyPDF even to start
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(ocr.OcrFailed, match=r"^timed out after 0\.01 s$"):
+            ocr.recognise(mixed_pdf(page), [1], "eng", page_seconds=0.01, memory_mb=1024)
+        gc.collect()
+    assert not [w for w in caught if issubclass(w.category, ResourceWarning)]

@@ -140,7 +140,7 @@ def recognise(
             _, err = proc.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+            proc.communicate()  # reaps it and closes its stderr pipe
             raise OcrFailed(f"timed out after {timeout:g} s") from None
         if proc.returncode != 0:
             lines = [ln.strip() for ln in err.decode("utf-8", "replace").splitlines() if ln.strip()]
