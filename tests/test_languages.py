@@ -142,6 +142,7 @@ def test_japanese_and_korean_runs_become_consecutive_bigrams() -> None:
     [
         ("fr", "restrictif", "restricti"),  # restriction, restrictives
         ("fr", "accordées", "accord"),  # accord, accorde, accords
+        ("fr", "corrompu", "corrompus"),  # Snowball keeps a plural s after a u
         ("de", "Gerechtigkeiten", "gerecht"),  # Gerechtigkeit, gerechte
         ("de", "sozialem", "sozial"),  # soziale, sozialen
         ("de-own", "globalen", "global"),
@@ -174,3 +175,15 @@ def test_a_stem_of_one_language_does_not_find_another_language(lib: Library) -> 
 def test_a_phrase_is_matched_on_the_words_of_its_language(lib: Library) -> None:
     _finds(lib, '"Gerichtshofes für Menschenrechte"', OWN["de-own"])  # "Gerichtshofs für ..."
     assert not _hits(lib, '"Menschenrechte für Gerichtshofes"')  # the same words in another order
+
+
+def test_a_french_singular_and_plural_find_the_same_words(lib: Library) -> None:
+    """Snowball's French stemmer stems `étrangers` to `étranger` and `étranger` to `étrang`: the
+    singular must still find the plurals (nine of them) and the plural the singulars (61)."""
+    one = {(h["id"], p["anchor"]) for h in _hits(lib, "étranger") for p in h["passages"]}
+    many = {(h["id"], p["anchor"]) for h in _hits(lib, "étrangers") for p in h["passages"]}
+    assert one == many and one
+    hit = _finds(lib, "dirigeant étranger corrompu", FILES["fr"])
+    assert "(" not in lib.search.search("dirigeant étranger corrompu")["interpreted"]
+    snippets = " ".join(p["snippet"] for p in hit["passages"]).lower()
+    assert "<mark>corrompus</mark>" in snippets, hit["passages"]

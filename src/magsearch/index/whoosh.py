@@ -71,8 +71,8 @@ __all__ = [
     "make_schema",
 ]
 
-SCHEMA_VERSION = 6  # 2: words (unstemmed), pcites, court/jurisdiction as written; 3: standing;
-# 4: outside; 5: CJK bigrams; 6: French, German, Spanish and Russian stems
+SCHEMA_VERSION = 7  # 2: words (unstemmed), pcites, court/jurisdiction as written; 3: standing;
+# 4: outside; 5: CJK bigrams; 6: French, German, Spanish and Russian stems; 7: French plurals
 _VERSION_FILE = "MAGSEARCH_SCHEMA"
 SUGGEST_BELOW = 3  # look for a better spelling when a query finds fewer documents than this
 MORE_LIKE_TERMS = 15
