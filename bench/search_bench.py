@@ -4,7 +4,8 @@ Generates a seeded archive of N passages (legal-ish synthetic text, ~20 passages
 identifiers and citations between documents), stores it in a real Archive (catalog passages: the
 snippets' source), builds the Whoosh index directly through WhooshIndex.write, and puts the same
 passages into SQLite FTS5 (standard library) as the reference engine. Then, per query kind (term,
-AND, OR, phrase, prefix, fielded + date filter, identifier), it measures p50/p95 over a warm
+AND, OR, phrase, prefix, fielded + date filter, identifier, and the proximity operators NEAR/5, /s
+and /p), it measures p50/p95 over a warm
 service (the searcher open, its caches built, and each kind's queries run once untimed so the
 index pages they read are in the OS cache): the backend alone (no snippets), the whole
 SearchService (hits filled from the archive, up to 3 passages with highlighted snippets each),
@@ -69,7 +70,9 @@ COURTS = [
     "Tax Court",
 ]
 JURIS = ["Council of Europe", "United States", "European Union", "United Kingdom", "Canada"]
-KIND_LABELS = ("term", "and", "or", "phrase", "prefix", "fielded+date", "identifier")
+KIND_LABELS = (
+    "term", "and", "or", "phrase", "prefix", "fielded+date", "identifier", "NEAR/5", "/s", "/p",
+)  # fmt: skip
 
 
 # -- the generated archive -------------------------------------------------------------------------
@@ -223,7 +226,11 @@ def make_queries(
 
     As in ../shared/design/whoosh-performance.md, words are drawn from those in 1-30 % of the
     documents (of a sample of 500); phrases are half common legal phrases, half bigrams of the
-    text; prefixes are the first 4 letters of such words; fielded queries use a title word."""
+    text; prefixes are the first 4 letters of such words; fielded queries use a title word. The
+    proximity operators join two words of one passage: for NEAR/5 and /s at most 4 words apart in
+    one sentence, for /p one of its first sentence and one of its last. FTS5's rows are passages,
+    so its reference for /p is `a AND b`, for NEAR/5 `NEAR(a b, 5)`, and for /s (it has no
+    sentences) also `NEAR(a b, 5)`."""
     rng = random.Random(seed + 1)
     sample = docs[:: max(1, len(docs) // 500)]
     df: dict[str, int] = {}
@@ -254,6 +261,15 @@ def make_queries(
         out["fielded+date"].append((f"title:{t} date:{lo}..{hi}", f"title:{t}\t{lo}\t{hi}-12-31"))
         ident = rng.choice(idents)
         out["identifier"].append((ident, f"cites:{ident_key(ident)}"))
+        sentences = [re.findall(r"[a-z]+", x.lower()) for x in rng.choice(texts).split(". ")]
+        sentences = [x for x in sentences if len(x) > 6]
+        words = max(sentences, key=len)
+        k = rng.randrange(len(words) - 5)
+        a, b = words[k], words[k + rng.randint(1, 5)]
+        out["NEAR/5"].append((f"{a} NEAR/5 {b}", f"NEAR({a} {b}, 5)"))
+        out["/s"].append((f"{a} /s {b}", f"NEAR({a} {b}, 5)"))
+        a, b = rng.choice(sentences[0]), rng.choice(sentences[-1])
+        out["/p"].append((f"{a} /p {b}", f"{a} AND {b}"))
     return out
 
 

@@ -8,8 +8,11 @@ closed, a stray `)` or `-` is dropped, an operator with nothing on one side is r
 unknown `field:` is read as words. `render()` gives the reading back as text ("interpreted" in a
 search response).
 
-Precedence: NOT / -word bind tightest, then OR, then AND (explicit or implied by a space), so
-`freeze assets OR property` is `freeze AND (assets OR property)`. docs/search.md is the user guide.
+Precedence: the proximity operators (NEAR/n, w/n, /s, /p) bind tightest, then NOT / -word, then
+OR, then AND (explicit or implied by a space), so `freeze assets OR property` is
+`freeze AND (assets OR property)` and `NOT custody /s death` is `NOT (custody /s death)`. An operand
+of a proximity operator is a word, a phrase, or a parenthesised OR of them; anything else there is
+refused in one line. docs/search.md is the user guide.
 """
 
 from __future__ import annotations
@@ -33,6 +36,9 @@ KIND_ALIASES = {w: kind for kind, words in _KIND_WORDS.items() for w in words.sp
 MAX_SLOP = 50
 MAX_NESTING = 20  # levels of parentheses: the parser and the query translation recurse on them
 DEFAULT_SLOP = 5
+# proximity: NEAR/5, w/5, /5 (within n words), /s (the same sentence), /p (the same paragraph)
+_PROX = re.compile(r"(?i:(?:near|w)?/([sp]|\d+))|NEAR|(?i:near)/(.*)")
+UNITS = {"s": "sentence", "p": "paragraph"}
 _BARE_APP = re.compile(r"\d{3,6}/\d{2}")  # an ECHR application number typed alone: 32631/09
 _FIELD_AT = re.compile(r"([A-Za-z][A-Za-z_]*):")
 _CHUNK = re.compile(r'[^\s"()\[\]{}]+')
@@ -84,6 +90,21 @@ class MatchAll:
 
 
 @dataclass(frozen=True)
+class Near:
+    """Operands (each a Word, a Phrase or an Or of them) in one passage: within `distance` words of
+    each other in a chain (unit "words"), in one sentence ("sentence") or anywhere in the passage
+    ("paragraph")."""
+
+    children: tuple[Node, ...]
+    unit: str = "words"
+    distance: int = DEFAULT_SLOP  # unit "words": at most this many positions apart
+
+    @property
+    def operator(self) -> str:
+        return f"NEAR/{self.distance}" if self.unit == "words" else f"/{self.unit[0]}"
+
+
+@dataclass(frozen=True)
 class And:
     children: tuple[Node, ...]
 
@@ -98,7 +119,7 @@ class Not:
     child: Node
 
 
-Node = Union[Word, Phrase, Ident, Facet, DateSpan, MatchAll, And, Or, Not]  # noqa: UP007
+Node = Union[Word, Phrase, Ident, Facet, DateSpan, MatchAll, Near, And, Or, Not]  # noqa: UP007
 
 
 @dataclass
@@ -116,7 +137,7 @@ class Parsed:
 # -- tokens ------------------------------------------------------------------------------------
 @dataclass
 class _Tok:
-    kind: str  # WORD PHRASE IDENT FIELD LP RP OP MINUS PLUS
+    kind: str  # WORD PHRASE IDENT FIELD LP RP OP MINUS PLUS PROX
     value: str
     start: int
     end: int
@@ -218,8 +239,34 @@ class _Lexer:
         kind = "OP" if text in ("AND", "OR", "NOT") else "WORD"
         if kind == "WORD" and _BARE_APP.fullmatch(text):
             kind = "IDENT"
+        prox = _PROX.fullmatch(text)
+        if prox:
+            unit, distance = _proximity(text, prox, self.notes)
+            self._add("PROX", unit, i, end, adjacent, distance)
+            return end
         self._add(kind, text, i, end, adjacent)
         return end
+
+
+def _proximity(text: str, m: re.Match[str], notes: list[str]) -> tuple[str, int]:
+    """A proximity operator's unit and distance: NEAR/5, w/5, /5 (words), /s, w/s, /p, w/p, and
+    NEAR alone (NEAR/5). Raises QueryError for a distance that is not a number from 1 up."""
+    arg = m.group(1) if m.group(1) is not None else m.group(2)
+    if arg is None:
+        notes.append(f"NEAR read as NEAR/{DEFAULT_SLOP} (within {DEFAULT_SLOP} words)")
+        return "words", DEFAULT_SLOP
+    if arg.lower() in UNITS:
+        return UNITS[arg.lower()], 0
+    if not arg.isdigit() or int(arg) < 1:
+        raise QueryError(
+            f"{text!r}: the distance is a number of words from 1 to {MAX_SLOP} "
+            f"(sanctions NEAR/5 detention)"
+        )
+    n = int(arg)
+    if n > MAX_SLOP:
+        notes.append(f"{text} lowered to NEAR/{MAX_SLOP}")
+        n = MAX_SLOP
+    return "words", n
 
 
 def _slop_value(raw: str | None, notes: list[str]) -> int:
@@ -305,13 +352,38 @@ class _Parser:
                 break
         if tok is None:
             return None
-        inner = self.parse_primary()
+        inner = self.parse_near()
         if inner is None or not negate:
             return inner
         return inner.child if isinstance(inner, Not) else Not(inner)
 
+    def parse_near(self) -> Node | None:
+        """An operand, and while a proximity operator follows, the next ones: a chain of one
+        operator (sanctions /s detention /s death)."""
+        first = self.parse_primary()
+        tok = self.peek()
+        if tok is None or tok.kind != "PROX":
+            return first
+        ops: list[_Tok] = []
+        operands = [_operand(first, tok, self.q)]
+        while (tok := self.peek()) is not None and tok.kind == "PROX":
+            op = self.next()
+            if ops and (op.value, op.slop) != (ops[0].value, ops[0].slop):
+                raise QueryError(
+                    f"{_op_text(ops[0])} and {_op_text(op)} in one chain: use one operator, or "
+                    f"join the pairs with AND"
+                )
+            ops.append(op)
+            nxt = self.peek()
+            if nxt is None or nxt.kind not in ("WORD", "PHRASE", "IDENT", "LP", "FIELD"):
+                raise QueryError(f"{_op_text(op)}: {_OPERANDS} on each side of it")
+            operands.append(_operand(self.parse_primary(), op, self.q))
+        return Near(tuple(operands), ops[0].value, ops[0].slop)
+
     def parse_primary(self) -> Node | None:
         tok = self.next()
+        if tok.kind == "PROX":
+            raise QueryError(f"{_op_text(tok)}: {_OPERANDS} on each side of it")
         if tok.kind == "LP":
             return self.group(tok)
         if tok.kind == "OP" or tok.kind in ("MINUS", "PLUS"):
@@ -366,6 +438,35 @@ class _Parser:
         return _value_node(
             tok.value, self.q[nxt.start : nxt.end] if nxt.kind == "IDENT" else nxt.value
         )
+
+
+_OPERANDS = "put a word, a phrase or (words OR phrases)"
+
+
+def _op_text(tok: _Tok) -> str:
+    return f"NEAR/{tok.slop}" if tok.value == "words" else f"/{tok.value[0]}"
+
+
+def _operand(node: Node | None, op: _Tok, q: str) -> Node:
+    """A proximity operand as typed, checked: a word, a phrase, or an OR of them."""
+    kids = node.children if isinstance(node, Or) else (node,)
+    for kid in kids:
+        bad = ""
+        if kid is None:
+            raise QueryError(f"{_op_text(op)}: {_OPERANDS} on each side of it")
+        if isinstance(kid, Word) and (kid.fuzzy or kid.prefix):
+            bad = f"{render(kid)} (a wildcard or fuzzy word)"
+        elif isinstance(kid, Word | Phrase) and kid.field:
+            bad = f"{render(kid)} (a field: proximity is judged in the text)"
+        elif isinstance(kid, Phrase) and kid.slop:
+            bad = f"{render(kid)} (a phrase with ~)"
+        elif isinstance(kid, Ident) and kid.raw:
+            continue  # an identifier's words, as a phrase
+        elif not isinstance(kid, Word | Phrase):
+            bad = render(kid)
+        if bad:
+            raise QueryError(f"{_op_text(op)}: {_OPERANDS} on each side of it, not {bad}")
+    return node  # type: ignore[return-value]
 
 
 def _word_node(text: str, start: int, notes: list[str]) -> Node | None:
@@ -541,17 +642,21 @@ def render(node: Node) -> str:
         return f"date:{node.label}"
     if isinstance(node, MatchAll):
         return "*"
+    if isinstance(node, Near):
+        return f" {node.operator} ".join(
+            f"({render(c)})" if isinstance(c, Or) else render(c) for c in node.children
+        )
     if isinstance(node, Not):
         inner = render(node.child)
-        return f"NOT ({inner})" if isinstance(node.child, And | Or) else f"NOT {inner}"
+        return f"NOT ({inner})" if isinstance(node.child, And | Or | Near) else f"NOT {inner}"
     joint = " AND " if isinstance(node, And) else " OR "
     return joint.join(
-        f"({render(c)})" if isinstance(c, And | Or) else render(c) for c in node.children
+        f"({render(c)})" if isinstance(c, And | Or | Near) else render(c) for c in node.children
     )
 
 
 def leaves(node: Node) -> list[Node]:
-    if isinstance(node, And | Or):
+    if isinstance(node, And | Or | Near):
         return [leaf for c in node.children for leaf in leaves(c)]
     if isinstance(node, Not):
         return leaves(node.child)
@@ -595,7 +700,7 @@ def _whole_identifier(q: str) -> str | None:
     if not any(ch.isdigit() for ch in s) or len(s) > 300:
         return None
     if (
-        any(op in s.split() for op in ("AND", "OR", "NOT"))
+        any(op in ("AND", "OR", "NOT") or _PROX.fullmatch(op) for op in s.split())
         or re.match(r"[A-Za-z]+:", s)
         and not s.upper().startswith("ECLI:")
     ):

@@ -40,11 +40,13 @@ from magsearch.errors import IndexUnavailable, QueryError
 from magsearch.index.base import DocHit, IndexRecord, PassageHit, SearchRequest, SearchResult
 from magsearch.index.whoosh_query import EXPANSION_SCORE, Translation, Translator
 from magsearch.index.whoosh_schema import (
+    ENDS,
     FACETS,
     TOKEN_RE,
     AnyOf,
     Cut,
     PositionalPhrase,
+    Proximity,
     RecordBM25F,
     SearcherCache,
     Visible,
@@ -71,8 +73,9 @@ __all__ = [
     "make_schema",
 ]
 
-SCHEMA_VERSION = 7  # 2: words (unstemmed), pcites, court/jurisdiction as written; 3: standing;
-# 4: outside; 5: CJK bigrams; 6: French, German, Spanish and Russian stems; 7: French plurals
+SCHEMA_VERSION = 8  # 2: words (unstemmed), pcites, court/jurisdiction as written; 3: standing;
+# 4: outside; 5: CJK bigrams; 6: French, German, Spanish and Russian stems; 7: French plurals;
+# 8: sentence and passage ends
 _VERSION_FILE = "MAGSEARCH_SCHEMA"
 SUGGEST_BELOW = 3  # look for a better spelling when a query finds fewer documents than this
 MORE_LIKE_TERMS = 15
@@ -579,7 +582,10 @@ class WhooshIndex:
         if not hits or not clauses or per_hit <= 0:
             return hits
         page = AnyOf("doc_id", [h.doc_id for h in hits])
-        clauses = [c.restricted(page) if isinstance(c, PositionalPhrase) else c for c in clauses]
+        clauses = [
+            c.restricted(page) if isinstance(c, PositionalPhrase | Proximity) else c
+            for c in clauses
+        ]
         q = query.And([clauses[0] if len(clauses) == 1 else query.Or(clauses), page])
         inner = s.collector(limit=len(hits) * per_hit * 4, mask=self.cache(s).docs)  # passages only
         c = _Deadline(inner, None, max(deadline, time.monotonic() + 0.25))
@@ -603,7 +609,10 @@ class WhooshIndex:
         if not bare or not clauses:
             return hits
         page = AnyOf("doc_id", [h.doc_id for h in bare])
-        clauses = [c.restricted(page) if isinstance(c, PositionalPhrase) else c for c in clauses]
+        clauses = [
+            c.restricted(page) if isinstance(c, PositionalPhrase | Proximity) else c
+            for c in clauses
+        ]
         q = query.And([query.Or(clauses), page, query.Term("rtype", "doc")])
         try:
             found = {s.stored_fields(n)["doc_id"] for n in s.search(q, limit=None).docs()}
@@ -658,7 +667,8 @@ class WhooshIndex:
         own = [n for n in s.document_numbers(doc_id=doc_id) if n in see.docs]
         if not own or not text.strip():
             return SearchResult(0, [], {}, f"more like {doc_id}")
-        key = s.key_terms_from_text("body", text, numterms=MORE_LIKE_TERMS, normalize=True)
+        key = s.key_terms_from_text("body", text, numterms=MORE_LIKE_TERMS + 2, normalize=True)
+        key = [(w, weight) for w, weight in key if w not in ENDS][:MORE_LIKE_TERMS]
         if not key:
             return SearchResult(0, [], {}, f"more like {doc_id}")
         q = query.Or([query.Term("body", word, boost=max(weight, 0.01)) for word, weight in key])

@@ -12,6 +12,9 @@
 - kind/court/jurisdiction/year/date at the top level of a query become document sets cached per
   searcher (like the request's filters); nested ones become constant-score clauses, so they never
   change a ranking.
+- NEAR/n, /s and /p (Proximity) are checked on positions in the body of document records, whose
+  analyzer records where sentences and passages end (no word moves), and scored like a phrase; for
+  passages, on their text, only among the passages of the page's documents.
 - Plain multi-word queries: whoosh.py rescores the top hits by how many of the typed words stand
   next to each other (a phrase) or near each other, so those rank above scattered words.
 """
@@ -31,6 +34,7 @@ from magsearch.index.whoosh_schema import (
     STEMMED,
     AnyOf,
     PositionalPhrase,
+    Proximity,
     SearcherCache,
     Visible,
     ident_key,
@@ -175,6 +179,8 @@ class Translator:
             return self.phrase(n, positive)
         if isinstance(n, ql.Ident):
             return self.ident(n, positive)
+        if isinstance(n, ql.Near):
+            return self.near(n, positive)
         if isinstance(n, ql.Facet | ql.DateSpan | ql.MatchAll):
             self.searchable = True
         if isinstance(n, ql.Facet):
@@ -322,6 +328,37 @@ class Translator:
             )
             return self.positional("body", seqs, 0, IDENT_FALLBACK_BOOST)
         return query.Term("body", words[0]) if words else query.NullQuery
+
+    def near(self, n: ql.Near, positive: bool) -> Any:
+        """Operands near each other in one passage (Proximity): on the documents' body, scored like
+        a phrase; the passages shown are those where they stand so."""
+        self.searchable = True
+        operands = [self.operand(c) for c in n.children]
+        if not all(operands):  # an operand the archive has no term of
+            return query.NullQuery
+        if positive:
+            for op in operands:
+                for seq in op:
+                    if len(seq) == 1:
+                        self.terms.add(seq[0])
+                    else:
+                        self.phrases.append(seq)
+            self.psg.append(Proximity("text", operands, n.unit, n.distance, 1.0, self.deadline))
+        return Proximity("body", operands, n.unit, n.distance, 1.0, self.deadline)
+
+    def operand(self, n: ql.Node) -> list[tuple[str, ...]]:
+        """A proximity operand's alternatives: a word's terms in each language (one term each), a
+        phrase's (or an identifier's words') sequence of terms in each language; for an OR, those
+        of each of its parts."""
+        if isinstance(n, ql.Or):
+            return list(dict.fromkeys(seq for c in n.children for seq in self.operand(c)))
+        text = n.raw or n.value if isinstance(n, ql.Ident) else getattr(n, "text", "")
+        seqs = self.variants(text)
+        if not seqs:
+            return []
+        if len(seqs[0]) == 1:
+            return [(t,) for t in self.alternatives(text)]
+        return seqs
 
     def plain_words(self, top: list[ql.Node]) -> list[list[str]]:
         """The stems of a query of 2 to 8 plain words (no fields, wildcards, operators), in the

@@ -37,6 +37,23 @@ _TOKEN = r"\w+(?:\.?\w+)*"
 PASSAGE_FIELDS = frozenset({"text", "pcites"})
 OUTSIDE_BOOST = 0.2  # text outside the main text (side columns, running heads) weighs little
 PASSAGE_B = 0.3  # BM25's length normalisation of passage records (documents: 0.75)
+# The end of a sentence, in passage records' text: a term of its own at the position of the
+# sentence's last word, so no other term moves (phrases, ~n and NEAR/n read the same positions as
+# before) and /s reads where sentences end from one more posting list (Proximity).
+SENTENCE_END = "\ue020"
+PASSAGE_END = "\ue021"  # the same for the end of a passage in a document's body
+ENDS = (SENTENCE_END, PASSAGE_END)
+# what ends a sentence: . ! ? before a space and a capital, a digit or a bracket ("(c)", "(ii)": a
+# list item) (not after an abbreviation,
+# an initial or a dotted word: _SentencesAndLanguages), a CJK full stop. A line without one (a
+# heading, a statute's "(1) is responsible for …" list items) runs on into the next.
+_SENTENCE = r"[.!?](?=[)\]”’\"']*\s+(?:\(|[\[“‘\"'¿¡]*[A-Z0-9À-ÞΑ-ΩА-Я]))|[。！？]"
+_ABBREVIATIONS = frozenset(
+    """mr mrs ms dr prof messrs mme mlle hon rt v vs no nos nr inc co corp ltd llc plc st jr sr
+    cf etc al sec secs ss art arts para paras p pp ch chap cl id ibid op cit ct app cir supp ed eds
+    vol vols jan feb mar apr jun jul aug sep sept oct nov dec pub stat reg regs fed ann rev gen
+    dept govt gov sen rep res doc docs ord nat int eur comm ser fig figs approx""".split()
+)
 
 
 # Languages stemmed with their own stemmer. A word of a document (or a passage) in French, German
@@ -115,6 +132,58 @@ class _Languages(Filter):
             yield t
 
 
+class _SentencesAndLanguages(_Languages):
+    """_Languages, and the ends of sentences and passages marked (one pass over the tokens, not
+    two): a token that ends a sentence (_SENTENCE) becomes SENTENCE_END at the position of the
+    sentence's last word, and a language mark after some words (each passage of a document's body
+    starts with one) puts PASSAGE_END (and SENTENCE_END) at the position of the passage's last word.
+    Neither the marks nor the ends take a position of their own, so every word keeps the position
+    it has in the other fields. "Mr. Browder", "no. 32631", "U.S. Code" and an initial end
+    nothing."""
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _SentencesAndLanguages)
+
+    def __hash__(self) -> int:
+        return hash("_SentencesAndLanguages")
+
+    def __call__(self, tokens):
+        lang, shift, last, marked, word = "", 0, -1, -1, ""
+        for t in tokens:
+            text = t.text
+            if text[0] in _ENDS:
+                shift += 1
+                if last == marked or (text == "." and _abbreviation(word)):
+                    continue
+                t.text, t.pos, t.lang, marked = SENTENCE_END, last, lang, last
+                yield t
+                continue
+            if text in _LANG_OF:
+                lang = _LANG_OF[text]
+                shift += 1
+                if last >= 0:
+                    t.pos = last
+                    t.text = PASSAGE_END
+                    yield t
+                    if last != marked:
+                        t.text, marked = SENTENCE_END, last
+                        yield t
+                continue
+            t.lang = lang
+            if t.positions:  # else (no positions) `last` stays -1 == marked: no ends
+                if shift:
+                    t.pos -= shift
+                last, word = t.pos, text
+            yield t
+
+
+_ENDS = frozenset(".!?。！？")
+
+
+def _abbreviation(word: str) -> bool:
+    return len(word) == 1 or "." in word or word.lower() in _ABBREVIATIONS
+
+
 class _Normalize(Filter):
     """NFKC (full-width letters are letters), case folded (ß = ss), accents folded, names and scripts
     folded (names.fold: Навальный = Navalny, Браудер = Browder) and, for `stem`, stemmed in the
@@ -181,6 +250,9 @@ class _Normalize(Filter):
     def __call__(self, tokens):
         keys = self.keys
         for t in tokens:
+            if t.text in ENDS:
+                yield t
+                continue
             found = keys(t.text, getattr(t, "lang", ""))
             for k in found:  # more than one: at the same position
                 t.text = k
@@ -257,7 +329,16 @@ def make_splitter() -> Any:
     return RegexTokenizer(_TOKEN) | _Bigrams()
 
 
-def make_analyzer() -> Any:
+def make_analyzer(sentences: bool = False) -> Any:
+    """The index's analyzer; with `sentences` (passage records' text) it also marks where
+    sentences end (_Sentences)."""
+    if sentences:
+        return (
+            RegexTokenizer(f"{_MARK_RE.pattern}|{_SENTENCE}|{_TOKEN}")
+            | _SentencesAndLanguages()
+            | _Bigrams()
+            | _Normalize(stem=True)
+        )
     return (
         RegexTokenizer(f"{_MARK_RE.pattern}|{_TOKEN}")
         | _Languages()
@@ -291,8 +372,22 @@ def ident_key(normalized: str) -> str:
     return re.sub(r"[^0-9a-z]+", "", normalized.lower())
 
 
+class _MarkedText(TEXT):
+    """A text field whose sentence and passage ends (ENDS) do not count in its length: BM25
+    normalises by the words alone, as it did before they were recorded."""
+
+    def index(self, value: Any, **kwargs: Any) -> Any:
+        ends = _END_BYTES
+        for btext, freq, weight, vbytes in super().index(value, **kwargs):
+            yield btext, (0 if btext in ends else freq), weight, vbytes
+
+
+_END_BYTES = frozenset(e.encode("utf-8") for e in ENDS)
+
+
 def make_schema() -> Schema:
     ana = make_analyzer()
+    marked = make_analyzer(sentences=True)
     return Schema(
         rid=ID(unique=True, stored=True),
         rtype=ID(),
@@ -302,10 +397,10 @@ def make_schema() -> Schema:
         title=TEXT(analyzer=ana, field_boost=3.0),
         ident=KEYWORD(scorable=True, field_boost=6.0),
         cites=KEYWORD(scorable=True),
-        body=TEXT(analyzer=ana),
+        body=_MarkedText(analyzer=marked),
         outside=TEXT(analyzer=ana, field_boost=OUTSIDE_BOOST),
         words=TEXT(analyzer=make_plain_analyzer(), phrase=False),
-        text=TEXT(analyzer=ana),
+        text=_MarkedText(analyzer=marked),
         pcites=KEYWORD(scorable=True),
         kind=ID(sortable=True),
         court=ID(sortable=True),
@@ -818,3 +913,227 @@ def _within(a: list[int], b: list[int], window: int) -> bool:
                 return True
             k += 1
     return False
+
+
+# -- NEAR/n, /s, /p ------------------------------------------------------------------------------
+class Proximity(query.Query):
+    """Records in which the operands stand near each other inside one passage: a chain in which
+    each operand is within `distance` words of the one before (unit "words": at most that many
+    words between, as in "a b"~n), all in one sentence ("sentence") or anywhere in one passage
+    ("paragraph"). Each operand is a list of alternatives, each a sequence of terms (a word in one
+    language: one term; a phrase: its terms in order). On document records (`body`) the passages
+    and sentences are told apart by PASSAGE_END and SENTENCE_END; a passage record (`text`) is one
+    passage. Matches are computed once per segment, optionally only among the records of `within`
+    (the page's documents): the records holding every operand (set algebra on posting lists), then
+    the positions of those only. A match scores as one term, like a phrase: BM25 of how many times
+    (in how many sentences or passages) it occurs, the operands' summed idf."""
+
+    def __init__(
+        self, fieldname: str, operands: list[list[tuple[str, ...]]], unit: str, distance: int,
+        boost: float = 1.0, deadline: float = math.inf, within: AnyOf | None = None,
+    ) -> None:  # fmt: skip
+        self.fieldname, self.operands = fieldname, [list(dict.fromkeys(op)) for op in operands]
+        self.unit, self.distance, self.boost = unit, distance, boost
+        self.deadline, self.within = deadline, within
+        self._memo: dict[int, tuple[list[int], list[float]]] = {}
+
+    def _key(self) -> tuple[Any, ...]:
+        ops = tuple(tuple(op) for op in self.operands)
+        return (self.fieldname, ops, self.unit, self.distance, self.boost, self.within)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Proximity) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return f"Proximity({self.fieldname!r}, {self.operands!r}, {self.unit!r}, {self.distance})"
+
+    def restricted(self, within: AnyOf) -> Proximity:
+        return Proximity(
+            self.fieldname, self.operands, self.unit, self.distance, self.boost, self.deadline,
+            within,
+        )  # fmt: skip
+
+    def estimate_size(self, ixreader: Any) -> int:
+        f = self.fieldname
+        return min(
+            (sum(ixreader.doc_frequency(f, seq[0]) for seq in op) for op in self.operands),
+            default=0,
+        )
+
+    def estimate_min_size(self, ixreader: Any) -> int:
+        return 0
+
+    def matcher(self, searcher: Any, context: Any = None) -> Any:
+        key = id(searcher.reader())
+        if key not in self._memo:
+            self._memo[key] = self._matches(searcher)
+        ids, weights = self._memo[key]
+        if not ids:
+            return matching.NullMatcher()
+        return _ScoredList(ids, weights)
+
+    def _matches(self, searcher: Any) -> tuple[list[int], list[float]]:
+        reader, field = searcher.reader(), self.fieldname
+        ops = [
+            [seq for seq in op if all((field, t) in reader for t in seq)] for op in self.operands
+        ]
+        if not ops or not all(ops):
+            return [], []
+        found = self._candidates(reader, ops)
+        if not found:
+            return [], []
+        terms = list(dict.fromkeys(t for op in ops for seq in op for t in seq))
+        ms = {t: searcher.postings(field, t) for t in terms}
+        ends = {
+            end: searcher.postings(field, end)
+            for end in (SENTENCE_END, PASSAGE_END)
+            if (field, end) in reader and (end == PASSAGE_END or self.unit == "sentence")
+        }
+        scorer = _scorer_of(ms[ops[0][0][0]])
+        idf = sum(getattr(_scorer_of(ms[op[0][0]]), "idf", 1.0) for op in ops)
+        out_ids: list[int] = []
+        weights: list[float] = []
+        for i, doc in enumerate(found):
+            if not i & 255 and time.monotonic() > self.deadline:
+                raise collectors.TimeLimit
+            at = {t: _positions_at(m, doc) for t, m in ms.items()}
+            bounds = {e: _positions_at(m, doc) for e, m in ends.items()}
+            count = self.count([_spans(op, at) for op in ops], bounds)
+            if count:
+                out_ids.append(doc)
+                weights.append(PositionalPhrase._score(scorer, idf, count, doc) * self.boost)
+        return out_ids, weights
+
+    def _candidates(self, reader: Any, ops: list[list[tuple[str, ...]]]) -> list[int]:
+        """The records holding every operand (any of its alternatives' terms), in order."""
+        field, memo = self.fieldname, {}
+
+        def ids(term: str) -> set[int]:
+            if term not in memo:
+                memo[term] = set(reader.postings(field, term).all_ids())
+            return memo[term]
+
+        if self.within is not None:  # a few records: each operand's postings skipped to them
+            few = self.within.local_ids(reader)
+            for op in ops:
+                ms = {t: reader.postings(field, t) for seq in op for t in seq}
+                few = [n for n in few if any(_align([ms[t] for t in seq], n) for seq in op)]
+                if not few:
+                    return []
+            return few
+        found: set[int] | None = None
+        for op in sorted(ops, key=lambda op: sum(reader.doc_frequency(field, s[0]) for s in op)):
+            if time.monotonic() > self.deadline:
+                raise collectors.TimeLimit
+            held: set[int] = set()
+            for seq in op:
+                held |= set.intersection(*(ids(t) for t in seq))
+            found = held if found is None else found & held
+            if not found:
+                return []
+        return sorted(found or ())
+
+    def count(self, spans: list[list[tuple[int, int]]], ends: dict[str, list[int]]) -> int:
+        """How many times the operands (their spans: first and last position, sorted) stand as
+        asked: in how many sentences or passages, or how many chains of NEAR end. Linear in the
+        positions (each operand's spans are looked up by bisection, never pair by pair)."""
+        if not all(spans):
+            return 0
+        passages = ends.get(PASSAGE_END, [])
+        if self.unit == "words":
+            reach = spans[0]
+            for nxt in spans[1:]:
+                reach = _near(reach, nxt, self.distance, passages)
+                if not reach:
+                    return 0
+            return len(reach)
+        bounds = passages
+        if self.unit == "sentence":
+            bounds = sorted({*passages, *ends.get(SENTENCE_END, [])})
+        ordered = sorted(spans, key=len)
+        units = _units(bounds, ordered[0])
+        for s in ordered[1:]:
+            if not units:
+                return 0
+            units = {u for u in units if _holds(bounds, u, s)}
+        return len(units)
+
+
+def _units(bounds: list[int], spans: list[tuple[int, int]]) -> set[int]:
+    """The sentences (passages) in which some span stands whole: how many ends come before it (an
+    end is recorded at the position of the last word of its sentence)."""
+    out: set[int] = set()
+    last: float = -1  # the last position of the unit found last
+    unit = -1
+    for a, b in spans:
+        if a > last:
+            unit = bisect.bisect_left(bounds, a)
+            last = bounds[unit] if unit < len(bounds) else math.inf
+        if b <= last:
+            out.add(unit)
+    return out
+
+
+def _holds(bounds: list[int], unit: int, spans: list[tuple[int, int]]) -> bool:
+    """Whether a span stands whole in that sentence (passage)."""
+    lo = bounds[unit - 1] + 1 if unit > 0 else -1
+    hi = bounds[unit] if unit < len(bounds) else math.inf
+    i = bisect.bisect_left(spans, (lo, -1))
+    while i < len(spans) and spans[i][0] <= hi:
+        if spans[i][1] <= hi:
+            return True
+        i += 1
+    return False
+
+
+def _near(
+    reach: list[tuple[int, int]], nxt: list[tuple[int, int]], distance: int, passages: list[int]
+) -> list[tuple[int, int]]:
+    """The spans of `nxt` within `distance` words of a span of `reach` (both sorted), in the same
+    passage, not overlapping it."""
+    longest = max(b - a for a, b in reach)
+    out = []
+    for s in nxt:
+        i = bisect.bisect_left(reach, (s[0] - distance - longest - 1, -1))
+        while i < len(reach) and reach[i][0] <= s[1] + distance + 1:
+            r = reach[i]
+            if _gap(r, s) <= distance and _together(passages, r, s):
+                out.append(s)
+                break
+            i += 1
+    return out
+
+
+def _together(passages: list[int], a: tuple[int, int], b: tuple[int, int]) -> bool:
+    """Whether two spans are in one passage (True where no passage ends are recorded)."""
+    if not passages:
+        return True
+    return bisect.bisect_left(passages, min(a[0], b[0])) == bisect.bisect_left(
+        passages, max(a[1], b[1])
+    )
+
+
+def _spans(op: list[tuple[str, ...]], at: dict[str, list[int]]) -> list[tuple[int, int]]:
+    """Where an operand stands in a record: (first, last position) of each occurrence of any of its
+    alternatives (a phrase: its terms at consecutive positions)."""
+    if len(op) == 1 and len(op[0]) == 1:  # one word in one language: its positions, sorted
+        return [(p, p) for p in at[op[0][0]]]
+    out: set[tuple[int, int]] = set()
+    for seq in op:
+        starts = set(at[seq[0]])
+        for k, t in enumerate(seq[1:], start=1):
+            starts &= {p - k for p in at[t]}
+        out.update((p, p + len(seq) - 1) for p in starts)
+    return sorted(out)
+
+
+def _gap(a: tuple[int, int], b: tuple[int, int]) -> float:
+    """Words between two spans; infinite when they overlap (an occurrence is not near itself)."""
+    if a[1] < b[0]:
+        return b[0] - a[1] - 1
+    if b[1] < a[0]:
+        return a[0] - b[1] - 1
+    return math.inf

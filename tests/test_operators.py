@@ -1,0 +1,229 @@
+"""The operators lawyers use (docs/search.md, "Proximity"): NEAR/n (w/n), /s and /p, on the real
+bundled collection (the sample archive the web tests build from archive/): queries that must match,
+queries that must not, malformed ones refused in one line, restricted documents never found."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from magsearch import curation, querylang
+from magsearch.config import Settings
+from magsearch.errors import QueryError
+from magsearch.index.whoosh_schema import (
+    ENDS,
+    PASSAGE_END,
+    SENTENCE_END,
+    language_mark,
+    make_analyzer,
+)
+from magsearch.library import Library, open_library
+from webfixtures import Sample, copy_tree, sample_archive
+
+PRESS = "echr-magnitskiy-2019-press-release"
+JUDGMENT = "echr-magnitskiy-2019"
+# PRESS's passage: "… more often written Magnitsky in English). He was charged with organised tax
+# evasion, died in pre-trial detention …": English and evasion in one paragraph, two sentences
+TWO_SENTENCES = "p-0df17ac1"
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory: pytest.TempPathFactory) -> Sample:
+    return sample_archive(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def lib(sample: Sample) -> Iterator[Library]:
+    lib = open_library(sample.settings)
+    yield lib
+    lib.close()
+
+
+def ids(lib: Library, q: str, **kw: object) -> list[str]:
+    return [h["id"] for h in lib.search.search(q, per_page=50, **kw)["hits"]]
+
+
+def passage(lib: Library, doc_id: str, anchor: str) -> str:
+    doc = lib.archive.get_document(doc_id)
+    return lib.archive.passages_by_anchor(doc.current_version, [anchor])[anchor].text
+
+
+def test_same_paragraph_matches_where_same_sentence_does_not(lib: Library) -> None:
+    text = passage(lib, PRESS, TWO_SENTENCES)
+    assert "in English). He was charged with organised tax evasion" in text  # the premise
+    res = lib.search.search("english /p evasion")
+    assert [h["id"] for h in res["hits"]] == [PRESS]
+    assert res["hits"][0]["passages"][0]["anchor"] == TWO_SENTENCES
+    assert res["interpreted"] == "english /p evasion"
+    assert ids(lib, "english /s evasion") == []
+    assert ids(lib, "english w/p evasion") == [PRESS]  # Lexis's spelling
+    # in one sentence: the judgment's para-11 and the press release's next sentence
+    found = lib.search.search("charged /s evasion")
+    assert {h["id"] for h in found["hits"]} == {JUDGMENT, PRESS}
+    by_id = {h["id"]: h for h in found["hits"]}
+    assert by_id[JUDGMENT]["passages"][0]["anchor"] == "para-11"
+    assert by_id[PRESS]["passages"][0]["anchor"] == TWO_SENTENCES
+
+
+def test_near_counts_the_words_between(lib: Library) -> None:
+    # "charged with organised tax evasion": three words between charged and evasion
+    assert set(ids(lib, "charged NEAR/3 evasion")) == {JUDGMENT, PRESS}
+    assert set(ids(lib, "evasion w/3 charged")) == {JUDGMENT, PRESS}  # either order, Westlaw's w/n
+    assert ids(lib, "charged NEAR/2 evasion") == []
+    # English … evasion: eight words apart, across a sentence's end (NEAR ignores sentences)
+    assert ids(lib, "english NEAR/10 evasion") == [PRESS]
+    assert ids(lib, "english NEAR/3 evasion") == []
+    res = lib.search.search("charged NEAR evasion")
+    assert res["interpreted"] == "charged NEAR/5 evasion"
+    assert any("NEAR/5" in n for n in res["notes"])
+    capped = lib.search.search("charged NEAR/100000 evasion")
+    assert capped["interpreted"] == "charged NEAR/50 evasion"
+    assert any("lowered to NEAR/50" in n for n in capped["notes"])
+
+
+def test_operands_are_words_phrases_or_alternatives(lib: Library) -> None:
+    res = lib.search.search('"tax evasion" /s charged')
+    assert {h["id"] for h in res["hits"]} == {JUDGMENT, PRESS}
+    snippet = {h["id"]: h for h in res["hits"]}[JUDGMENT]["passages"][0]["snippet"]
+    assert "<mark>tax evasion</mark>" in snippet and "<mark>charged</mark>" in snippet
+    assert ids(lib, '"tax fraud" /s charged') == []
+    assert set(ids(lib, "(fraud OR evasion) /s charged")) == {JUDGMENT, PRESS}
+    # binds tighter than NOT, OR and AND
+    res = lib.search.search("NOT english /s evasion")
+    assert res["interpreted"] == "NOT (english /s evasion)"
+    assert PRESS in ids(lib, "magnitskiy NOT english /s evasion")
+    assert PRESS not in ids(lib, "magnitskiy NOT english /p evasion")
+    assert lib.search.search("zzzz OR english /p evasion")["interpreted"] == (
+        "zzzz OR (english /p evasion)"
+    )
+    # a chain: every operand in one sentence
+    assert set(ids(lib, "charged /s evasion /s detention")) <= {JUDGMENT, PRESS}
+    assert ids(lib, "english /s charged /s evasion") == []
+
+
+def test_abbreviations_end_no_sentence(lib: Library) -> None:
+    # "Cite the judgment, not this page: Magnitskiy and Others v. Russia, nos. 32631/09 and
+    # 53799/12, 27 August 2019, ECLI:…": one sentence despite "v." and "nos."
+    text = passage(lib, PRESS, "p-9cf26abc")
+    assert (
+        "Cite the judgment, not this page: Magnitskiy and Others v. Russia, nos. 32631/09" in text
+    )
+    res = lib.search.search('"this page" /s august')
+    assert PRESS in [h["id"] for h in res["hits"]]
+    hit = next(h for h in res["hits"] if h["id"] == PRESS)
+    assert "p-9cf26abc" in [p["anchor"] for p in hit["passages"]]
+
+
+def test_sentence_ends_move_no_position(lib: Library) -> None:
+    """Every passage of the collection: the text analyzer (with sentence ends) gives every word the
+    position the body's analyzer gives it, so phrases and ~n read the same positions as before."""
+    with_ends, plain = make_analyzer(sentences=True), make_analyzer()
+
+    def analysed(analyzer: Any, text: str) -> list[tuple[str, int]]:
+        return [(t.text, t.pos) for t in analyzer(text, positions=True, mode="index")]
+
+    checked = ends = 0
+    for doc in lib.archive.documents():
+        texts = [
+            language_mark(doc.language) + p.text for p in lib.archive.passages(doc.current_version)
+        ]
+        for text in texts:
+            a = analysed(with_ends, text)
+            assert [x for x in a if x[0] not in ENDS] == analysed(plain, text)
+            ends += sum(1 for x in a if x[0] == SENTENCE_END)
+            checked += 1
+        # a document's body: the passages one after another, each passage's end recorded
+        body = analysed(with_ends, "\n\n".join(texts))
+        assert [x for x in body if x[0] not in ENDS] == analysed(plain, "\n\n".join(texts))
+        assert sum(1 for x in body if x[0] == PASSAGE_END) == len(texts) - 1
+    assert checked > 200 and ends > checked  # most passages have more than one sentence
+
+
+@pytest.mark.parametrize(
+    "q, says",
+    [
+        ("sanctions NEAR/0 detention", "NEAR/0"),
+        ("sanctions NEAR/x detention", "NEAR/x"),
+        ("sanctions NEAR/ detention", "NEAR/"),
+        ("sanctions /s", "/s"),
+        ("/p detention", "/p"),
+        ("sanctions /s /p detention", "/s"),
+        ("sanctions /s detention /p death", "/s and /p"),
+        ("sanc* /s detention", "sanc*"),
+        ("title:sanctions /s detention", "title:sanctions"),
+        ('"asset freeze"~3 /s detention', '"asset freeze"~3'),
+        ("sanctions /s kind:ruling", "kind:ruling"),
+        ("(sanctions AND penalties) /s detention", "sanctions AND penalties"),
+        ("sanctions /s -detention", "/s"),
+    ],
+)
+def test_malformed_refused_in_one_line(lib: Library, q: str, says: str) -> None:
+    with pytest.raises(QueryError) as err:
+        lib.search.search(q)
+    message = str(err.value)
+    assert "\n" not in message and says in message
+    with pytest.raises(QueryError):
+        querylang.parse(q)
+
+
+def test_words_that_are_not_operators(lib: Library) -> None:
+    assert querylang.parse("w/o counsel").interpreted == "w/o AND counsel"
+    assert querylang.parse("near the court").interpreted == "near AND the AND court"
+
+
+def test_restricted_documents_are_never_found(sample: Sample, tmp_path: Path) -> None:
+    data = copy_tree(sample.data_dir, tmp_path / "data")
+    lib = open_library(sample.settings.with_data_dir(data))
+    try:
+        curation.set_restricted(lib, PRESS, True, actor="test")
+        for q in ("english /p evasion", "charged NEAR/3 evasion", "charged /s evasion"):
+            res = lib.search.search(q)
+            assert PRESS not in [h["id"] for h in res["hits"]]
+            assert sum(res["facets"]["kind"].values()) == res["total"]
+        assert lib.search.search("english /p evasion")["total"] == 0
+        seen = lib.search.search("english /p evasion", include_restricted=True)
+        assert [h["id"] for h in seen["hits"]] == [PRESS]
+    finally:
+        lib.close()
+
+
+USC = "legislation/us_22_USC_ch108_global_magnitsky_human_rights_accountability.txt"
+
+
+@pytest.fixture(scope="module")
+def usc(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Library]:
+    """22 U.S.C. ch. 108 from the shared corpus, ingested alone (one passage per section)."""
+    from magsearch.ingest.pipeline import Ingester, find_files
+
+    settings = sample_settings(tmp_path_factory.mktemp("usc") / "data")
+    lib = open_library(settings)
+    results = Ingester(lib.archive, lib.index, settings).run(find_files([corpus / USC]))
+    assert [r.status for r in results] == ["ingested"]
+    yield lib
+    lib.close()
+
+
+def sample_settings(data: Path) -> Settings:
+    return Settings().with_data_dir(data)
+
+
+def test_statute_sentences(usc: Library) -> None:
+    doc = usc.archive.documents()[0]
+    section = usc.archive.passages_by_anchor(doc.current_version, ["sec-10102"])["sec-10102"].text
+    assert "based on credible evidence\n\n(1) is responsible for extrajudicial killings" in section
+    assert "( 50 U.S.C. 1701 et seq.), of all transactions" in section
+    assert "United States person.\n\n(B) Inapplicability" in section
+    # a list item runs on from the words that introduce it: one sentence
+    res = usc.search.search("impose /s killings")
+    assert [p["anchor"] for p in res["hits"][0]["passages"]] == ["sec-10102"]
+    # "U.S.C." and "et seq.)," end no sentence
+    assert usc.search.search("blocking /s transactions")["total"] == 1
+    # "… a United States person." ends one: (A)'s transactions and (B)'s requirements are apart
+    assert usc.search.search("transactions /p requirements")["total"] == 1
+    assert usc.search.search("transactions /s requirements")["total"] == 0
+    # "all transactions in all property": two words between, nowhere fewer
+    assert usc.search.search("transactions NEAR/2 property")["total"] == 1
+    assert usc.search.search("transactions w/1 property")["total"] == 0
