@@ -17,6 +17,7 @@ import json
 import os
 import pstats
 import random
+import resource
 import subprocess
 import sys
 import tempfile
@@ -41,11 +42,13 @@ def corpus(n: int) -> Path:
     return folder
 
 
-def run_cli(data: Path, folder: Path, workers: int | None) -> tuple[list[float], float]:
-    """Seconds since start at which each result line appeared, and when the process ended."""
+def run_cli(data: Path, folder: Path, workers: int | None) -> tuple[list[float], float, float]:
+    """Seconds since start at which each result line appeared, when the process ended, and the CPU
+    seconds it and its parse workers used (user + system)."""
     args = [*CLI, "--data", str(data), "ingest", "--json", str(folder)]
     if workers:
         args[4:4] = ["--workers", str(workers)]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     stamps, failed = [], 0
@@ -55,10 +58,12 @@ def run_cli(data: Path, folder: Path, workers: int | None) -> tuple[list[float],
         failed += json.loads(line)["status"] == "failed"
     proc.wait()
     ended = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)  # the CLI and the workers it waited for
+    cpu = sum(getattr(after, f) - getattr(before, f) for f in ("ru_utime", "ru_stime"))
     if failed or proc.returncode:
         assert proc.stderr is not None
         print(f"  {failed} failed, exit {proc.returncode}: {proc.stderr.read()[-500:]}")
-    return stamps, ended
+    return stamps, ended, cpu
 
 
 def freshness(data: Path) -> float:
@@ -139,10 +144,12 @@ def main() -> int:
         return 0
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp) / "data"
-        stamps, ended = run_cli(data, folder, args.workers)
+        stamps, ended, cpu = run_cli(data, folder, args.workers)
         total = stamps[-1] if stamps else float("nan")
         print(f"magsearch ingest of {len(stamps)} generated docs: last line at {total:.1f} s, "
               f"process ended at {ended:.1f} s: {len(stamps) / ended:.1f} docs/s overall")  # fmt: skip
+        print(f"CPU of the ingest process and its workers: {cpu:.1f} s, "
+              f"{1000 * cpu / max(1, len(stamps)):.1f} ms per document")  # fmt: skip
         prev = 0.0
         for k in range(1000, len(stamps) + 1, 1000):
             t = stamps[k - 1]

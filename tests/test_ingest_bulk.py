@@ -155,3 +155,33 @@ def test_the_extractors_quick_checks_skip_only_text_they_cannot_match() -> None:
                 skipped += 1
                 assert found == [], (need.pattern, found)
     assert skipped > len(paragraphs) * 5  # the checks do skip most extractors on most text
+
+
+def test_each_file_of_a_group_has_the_whole_time_out_to_itself(monkeypatch) -> None:
+    """Small files are parsed many to a worker; the deadline counts each file's own time: four
+    files of 0.4 s each in one worker with a 1 s time-out all go through (1.6 s in all), while a
+    file of 1.5 s in such a group still times out."""
+    import time
+
+    from magsearch.archive import sha256_bytes
+    from magsearch.ingest import analyse as analysis
+    from magsearch.ingest.worker import run_isolated
+
+    real = analysis.analyse
+
+    def slow(job):  # type: ignore[no-untyped-def]
+        time.sleep(float(job.sidecar["seconds"]))  # a slow parser, as a file of many pages
+        return real(job)
+
+    monkeypatch.setattr(analysis, "analyse", slow)  # the forked worker inherits it
+
+    def job(n: int, seconds: float) -> analysis.Job:
+        data = f"Note {n} on asset freezes.\n".encode()
+        return analysis.Job(f"n{n}.txt", data, sha256_bytes(data), sidecar={"seconds": seconds})
+
+    quick = [job(n, 0.4) for n in range(4)]
+    [done] = run_isolated(analysis.analyse_group, [quick], workers=1, timeout=1.0, memory_mb=0)
+    assert done.error == "" and len(done.value) == 4 and all(done.value)
+    stuck = [job(0, 0.1), job(1, 1.5), job(2, 0.1)]
+    [late] = run_isolated(analysis.analyse_group, [stuck], workers=1, timeout=1.0, memory_mb=0)
+    assert late.error.startswith("timed out")

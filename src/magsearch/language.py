@@ -14,7 +14,7 @@ import re
 import threading
 from typing import Any
 
-__all__ = ["detect", "normalize", "script_of"]
+__all__ = ["detect", "letter_count", "normalize", "script_of"]
 
 MIN_LETTERS = 20  # fewer letters than this: no guess
 MIN_CONFIDENCE = 0.5  # py3langid's normalised probability below this: no guess
@@ -50,9 +50,23 @@ def normalize(tag: str | None) -> str:
     return _ALIASES.get(code, code if len(code) == 2 else "")
 
 
+def letter_count(text: str) -> int:
+    """How many characters of `text` are letters (str.isalpha): ASCII ones counted in C, only the
+    others one by one."""
+    ascii_part = text.encode("ascii", "ignore")
+    count = len(ascii_part) - len(ascii_part.translate(None, _ASCII_LETTERS))
+    if len(ascii_part) != len(text):
+        count += sum(map(str.isalpha, _ASCII_RUNS.sub("", text)))
+    return count
+
+
 def script_of(text: str) -> str:
     """The writing system most of the letters of `text` are in: "latin", "cyrillic", "han",
     "kana", "hangul", "greek", "arabic", "hebrew", "other" or "" (no letters)."""
+    if text.isascii() or all(
+        _script(ch) == "latin" for ch in _ASCII_RUNS.sub("", text) if ch.isalpha()
+    ):  # every letter Latin (most texts: read in C, not letter by letter)
+        return "latin" if letter_count(text) else ""
     counts: dict[str, int] = {}
     kana = 0
     for ch in text:
@@ -61,12 +75,14 @@ def script_of(text: str) -> str:
         s = _script(ch)
         counts[s] = counts.get(s, 0) + 1
         kana += s == "kana"
-    if not counts:
-        return ""
     best = max(counts, key=counts.__getitem__)
     if best == "han" and kana >= 0.05 * sum(counts.values()):
         return "kana"  # Japanese: Han characters with kana among them
     return best
+
+
+_ASCII_LETTERS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+_ASCII_RUNS = re.compile("[\x00-\x7f]+")
 
 
 def _script(ch: str) -> str:
@@ -117,7 +133,7 @@ def detect(text: str) -> str | None:
     """The language of `text` as an ISO 639-1 code, or None when it cannot be told (fewer than
     MIN_LETTERS letters, or no language clearly ahead)."""
     sample = _sample(text)
-    letters = sum(ch.isalpha() for ch in sample)
+    letters = letter_count(sample)
     script = script_of(sample)
     if script in _BY_SCRIPT:  # a character of these scripts is a word, not a letter
         return _BY_SCRIPT[script] if letters >= MIN_LETTERS // 4 else None

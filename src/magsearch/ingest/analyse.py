@@ -5,6 +5,7 @@ Runs inside the isolated worker (see worker.py); pure apart from the parsers' ow
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -13,6 +14,7 @@ from ..models import Citation, Kind, Passage
 from .ocr import OcrOptions, mark_passages
 from .ocr import apply as apply_ocr
 from .registry import parse_bytes
+from .worker import extend_deadline
 
 DOC_FIELDS = ("title", "date", "court", "jurisdiction", "language", "source_url")
 
@@ -82,15 +84,19 @@ def analyse(job: Job) -> Analysis:
 def analyse_group(jobs: list[Job]) -> list[Analysis | None]:
     """analyse() for several small files in one worker (one fork for them all). A file whose
     analysis raises gets None: the pipeline parses it again alone, so that its failure reads as it
-    would have alone. A group of one is analyse() itself."""
+    would have alone. Each file has the whole time-out to itself (the deadline moves on by the time
+    each file took). A group of one is analyse() itself."""
     if len(jobs) == 1:
         return [analyse(jobs[0])]
     out: list[Analysis | None] = []
     for job in jobs:
+        started = time.monotonic()
         try:
             out.append(analyse(job))
         except Exception:  # noqa: BLE001 - parsed again alone, where the worker names the reason
             out.append(None)
+        # the time-out counts each file's own time: the next one gets all of it
+        extend_deadline(time.monotonic() - started)
     return out
 
 
@@ -134,7 +140,7 @@ def _languages(
     out = []
     for p in passages:
         own = ""
-        if sum(c.isalpha() for c in p.text[:2000]) >= PASSAGE_LANGUAGE_LETTERS or (
+        if language.letter_count(p.text[:2000]) >= PASSAGE_LANGUAGE_LETTERS or (
             language.script_of(p.text) in ("han", "kana", "hangul")
         ):
             own = language.detect(p.text) or ""

@@ -44,7 +44,7 @@ FLUSH_SECONDS = 1.0  # ... or sooner, so that a small batch's files are reported
 BULK = 200
 FLUSH_BYTES = 128 * 1024 * 1024  # originals held in memory until their flush
 GROUP_BYTES = 64 * 1024  # files up to this size are parsed GROUP_FILES to a worker
-GROUP_FILES = 8
+GROUP_FILES = 32
 BULK_FLUSH_EVERY = 1000
 BULK_FLUSH_SECONDS = 10.0
 

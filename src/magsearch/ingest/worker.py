@@ -56,11 +56,11 @@ def _vm_bytes() -> int:
 def die_with_parent(parent_pid: int, sig: int = signal.SIGKILL) -> None:
     """Make this process receive `sig` when its parent dies (and exit now if it already has)."""
     armed = False
-    if sys.platform.startswith("linux"):
+    libc = _libc()
+    if libc is not None:
         try:
-            libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
             armed = libc.prctl(PR_SET_PDEATHSIG, int(sig), 0, 0, 0) == 0
-        except (OSError, AttributeError):
+        except AttributeError:
             armed = False
     if not armed:  # elsewhere: a thread that notices the parent is gone
 
@@ -72,6 +72,23 @@ def die_with_parent(parent_pid: int, sig: int = signal.SIGKILL) -> None:
         threading.Thread(target=watch, name="parent-watch", daemon=True).start()
     if os.getppid() != parent_pid:  # the parent died before the signal was armed
         os.kill(os.getpid(), sig)
+
+
+_LIBC: list[Any] = []  # the C library (Linux), looked up once: children inherit it
+
+
+def _libc() -> Any:
+    """The C library for prctl, or None off Linux. Looked up once per process, in the parent
+    before it forks (find_library runs `ldconfig -p`: 2-3 ms, once per child before)."""
+    if not _LIBC:
+        found = None
+        if sys.platform.startswith("linux"):
+            try:
+                found = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+            except OSError:
+                found = None
+        _LIBC.append(found)
+    return _LIBC[0]
 
 
 def extend_deadline(seconds: float) -> None:
@@ -144,6 +161,7 @@ def run_isolated(
 ) -> Iterator[Outcome[J]]:
     """Run fn(job) for each job in a forked child; yield outcomes as they finish."""
     ctx = multiprocessing.get_context("fork")
+    _libc()  # looked up here once, not in every child
     pending = iter(jobs)
     running: dict[Connection, _Running[J]] = {}
     exhausted = False
