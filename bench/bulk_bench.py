@@ -85,7 +85,7 @@ def freshness(data: Path) -> float:
         )
         lag = 0.0
         for k in range(3):
-            while lib.search.search(f"quokkaphrase{k}")["total"] == 0:
+            while lib.search.search(f"quokkaphrase{k}").total == 0:
                 time.sleep(0.01)
             lag = max(lag, time.perf_counter() - seen[f"fresh{k}.txt"])
     lib.close()

@@ -111,7 +111,7 @@ def freshness(corpus: Path) -> float:
         f.write_text("A new memorandum about the quokkaphrase designation.\n")
         Ingester(lib.archive, lib.index, lib.settings).run([f])
         done = time.perf_counter()
-        while lib.search.search("quokkaphrase")["total"] == 0:
+        while lib.search.search("quokkaphrase").total == 0:
             time.sleep(0.01)
         lag = time.perf_counter() - done
         lib.close()

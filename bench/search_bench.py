@@ -287,7 +287,7 @@ def run_whoosh(
         start = time.perf_counter()
         if snippets:
             res = service.search(q)
-            partial += res["partial"]
+            partial += res.partial
         else:
             parsed = service._parse(q, browse=False)
             res2 = service.backend.search(
@@ -414,8 +414,8 @@ def bench_as_of_and_exports(service: SearchService, queries: dict[str, list]) ->
             t2 = time.perf_counter()
             now.append(t1 - t0)
             then.append(t2 - t1)
-            same += [(h["id"], h["version"]) for h in a["hits"]] == [
-                (h["id"], h["version"]) for h in b["hits"]
+            same += [(h.id, h.version) for h in a.hits] == [
+                (h.id, h.version) for h in b.hits
             ]  # the same page: documents, versions, order
         cells = [kind, f"{pct(now, 50):.1f} / {pct(now, 95):.1f}",
                  f"{pct(then, 50):.1f} / {pct(then, 95):.1f}", f"{same}/{len(qs)}"]  # fmt: skip
@@ -427,7 +427,7 @@ def bench_as_of_and_exports(service: SearchService, queries: dict[str, list]) ->
         t0 = time.perf_counter()
         out = service.export("", filters=kinds, limit=exports.MAX_HITS)
         t1 = time.perf_counter()
-        body = exports.export(out["entries"], fmt, _bench_links)
+        body = exports.export(out.entries, fmt, _bench_links)
         t2 = time.perf_counter()
         cells = [f"{fmt} ({len(out['entries']):,} entries)", f"{(t1 - t0) * 1000:.0f}",
                  f"{(t2 - t1) * 1000:.0f}", f"{len(body.encode()) / 1000:.0f}"]  # fmt: skip

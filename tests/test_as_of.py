@@ -11,6 +11,7 @@ import io
 import json
 import re
 import time
+from dataclasses import replace
 from html import unescape
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from magsearch.index.history import History
 from magsearch.index.sync import rebuild
 from magsearch.ingest.pipeline import Ingester
 from magsearch.library import Library, open_library
+from magsearch.results import SearchResponse
 from magsearch.web import create_app
 from webfixtures import check_page
 
@@ -55,16 +57,15 @@ def _tick() -> None:
     time.sleep(1.05)
 
 
-def essence(result: dict[str, Any]) -> dict[str, Any]:
+def essence(result: SearchResponse) -> dict[str, Any]:
     """What must be the same when a search is reproduced: the hits (document, version, best
     passages, snippets, in order), the total and the facets."""
     return {
         "hits": [
-            (h["id"], h["version"], [(p["anchor"], p["snippet"]) for p in h["passages"]])
-            for h in result["hits"]
+            (h.id, h.version, [(p.anchor, p.snippet) for p in h.passages]) for h in result.hits
         ],
-        "total": result["total"],
-        "facets": result["facets"],
+        "total": result.total,
+        "facets": result.facets,
     }
 
 
@@ -86,15 +87,15 @@ def test_a_search_as_of_a_time_gives_the_hits_of_that_time(tmp_path: Path) -> No
         _tick()
         first = lib.search.search(WORD, per_page=100)
         t1 = now_iso()  # what the results page's permalink gives
-        assert first["as_of"] == "" and not first["historic"]
-        assert {h["id"] for h in first["hits"]} == {"changed", "withdrawn-later", "kept"}
+        assert first.as_of == "" and not first.historic
+        assert {h.id for h in first.hits} == {"changed", "withdrawn-later", "kept"}
         replay_before = lib.search.search(WORD, per_page=100, as_of=t1)
-        assert replay_before["historic"] and replay_before["as_of"] == t1
-        assert replay_before["added_since"] == 0
+        assert replay_before.historic and replay_before.as_of == t1
+        assert replay_before.added_since == 0
         # the same documents, versions and passages as the live search
         assert sorted(essence(replay_before)["hits"]) == sorted(essence(first)["hits"])
-        assert replay_before["total"] == first["total"]
-        assert replay_before["facets"] == first["facets"]
+        assert replay_before.total == first.total
+        assert replay_before.facets == first.facets
         _tick()
 
         # the archive changes: a new version, a withdrawal, an addition
@@ -104,28 +105,28 @@ def test_a_search_as_of_a_time_gives_the_hits_of_that_time(tmp_path: Path) -> No
         curation.withdraw(lib, "withdrawn-later", "superseded", actor="test")
         _ingest(lib, settings, [_doc(src, "added-later", f"A late {WORD} note.")])
         now = lib.search.search(WORD, per_page=100)
-        assert {h["id"] for h in now["hits"]} == {"changed", "kept", "added-later"}
-        assert lib.search.search(OLD)["total"] == 0
+        assert {h.id for h in now.hits} == {"changed", "kept", "added-later"}
+        assert lib.search.search(OLD).total == 0
 
         replay = lib.search.search(WORD, per_page=100, as_of=t1)
         assert essence(replay) == essence(replay_before)
-        assert replay["added_since"] == 1  # added-later (a restricted one would not be counted)
-        marks = {h["id"]: (h["withdrawn"], h["current"]) for h in replay["hits"]}
+        assert replay.added_since == 1  # added-later (a restricted one would not be counted)
+        marks = {h.id: (h.withdrawn, h.current) for h in replay.hits}
         assert marks == {
             "changed": ("", False),  # its version of then, no longer the current one
             "withdrawn-later": ("superseded", True),
             "kept": ("", True),
         }
         old = lib.search.search(OLD, as_of=t1)
-        assert [h["id"] for h in old["hits"]] == ["changed"] and old["hits"][0]["passages"]
-        assert lib.search.search(NEW, as_of=t1)["total"] == 0
-        assert lib.search.search(NEW, as_of=now_iso())["total"] == 1
+        assert [h.id for h in old.hits] == ["changed"] and old.hits[0].passages
+        assert lib.search.search(NEW, as_of=t1).total == 0
+        assert lib.search.search(NEW, as_of=now_iso()).total == 1
         # restricted stays restricted; an archivist sees it, as then
         archivist = lib.search.search(WORD, per_page=100, as_of=t1, include_restricted=True)
-        assert {h["id"] for h in archivist["hits"]} == {*marks, "sealed"}
+        assert {h.id for h in archivist.hits} == {*marks, "sealed"}
         # filters and sort work on the versions of then
         oldest = lib.search.search(WORD, sort="oldest", as_of=t1, filters={"kind": ["article"]})
-        assert {h["id"] for h in oldest["hits"]} == set(marks)
+        assert {h.id for h in oldest.hits} == set(marks)
 
         # withdrawn at a time, then restored: absent as of that time, back after
         _tick()
@@ -133,18 +134,18 @@ def test_a_search_as_of_a_time_gives_the_hits_of_that_time(tmp_path: Path) -> No
         _tick()
         curation.restore(lib, "withdrawn-later", actor="test")
         assert "withdrawn-later" not in {
-            h["id"] for h in lib.search.search(WORD, per_page=100, as_of=t2)["hits"]
+            h.id for h in lib.search.search(WORD, per_page=100, as_of=t2).hits
         }
-        assert "withdrawn-later" in {h["id"] for h in lib.search.search(WORD, per_page=100)["hits"]}
+        assert "withdrawn-later" in {h.id for h in lib.search.search(WORD, per_page=100).hits}
         replay = lib.search.search(WORD, per_page=100, as_of=t1)
         assert essence(replay) == essence(replay_before)
-        assert {h["id"]: h["withdrawn"] for h in replay["hits"]}["withdrawn-later"] == ""
+        assert {h.id: h.withdrawn for h in replay.hits}["withdrawn-later"] == ""
 
         # the indexes are derived: rebuilt from the archive, the same answers
         rebuild(lib.archive, lib.index)
         lib.search.history.rebuild()
         again = lib.search.search(WORD, per_page=100, as_of=t1)
-        assert again == {**replay, "as_of": again["as_of"]} and again["as_of"] == t1
+        assert again == replace(replay, as_of=again.as_of) and again.as_of == t1
         assert essence(lib.search.search(WORD, per_page=100, as_of=t2)) != essence(again)
 
         # purge is for good: not in the catalog, nor in the history index searches as_of read
@@ -157,7 +158,7 @@ def test_a_search_as_of_a_time_gives_the_hits_of_that_time(tmp_path: Path) -> No
         curation.purge(lib, "kept", actor="test")
         assert not shas & history_versions() and history_versions()
         after = lib.search.search(WORD, per_page=100, as_of=t1)
-        assert {h["id"] for h in after["hits"]} == {"changed", "withdrawn-later"}
+        assert {h.id for h in after.hits} == {"changed", "withdrawn-later"}
     finally:
         lib.close()
 
@@ -248,6 +249,6 @@ def test_a_long_catch_up_goes_on_over_several_searches(tmp_path: Path) -> None:
         assert len(history.backend.doc_ids()) == 5 and history.catch_up(budget=0.0) == 0
         history.close()
         t = now_iso()
-        assert lib.search.search(WORD, as_of=t)["total"] == 5
+        assert lib.search.search(WORD, as_of=t).total == 5
     finally:
         lib.close()

@@ -52,11 +52,11 @@ def snapshot(data: Path) -> dict:
             for see in (False, True):
                 res = lib.search.search(q, per_page=50, include_restricted=see)
                 out["search"][f"{q}|{see}"] = (
-                    res["total"],
+                    res.total,
                     # (which passages show among equally good ones depends on how a bulk load's
                     # sub-writers split the records, as for any two rebuilds: not compared)
-                    [(h["id"], h["score"]) for h in res["hits"]],
-                    res["facets"],
+                    [(h.id, h.score) for h in res.hits],
+                    res.facets,
                 )
         return out
     finally:

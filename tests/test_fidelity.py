@@ -235,12 +235,12 @@ def test_text_outside_the_main_text_is_found_by_phrase_and_marked(
     outside_library: Library,
 ) -> None:
     found = outside_library.search.search('"riparian water rights"')
-    assert found["total"] == 1
-    hit = found["hits"][0]
-    assert hit["outside"] is True and hit["passages"] == []
-    inside = outside_library.search.search('"no such power"')["hits"][0]
-    assert inside["outside"] is False and inside["passages"]
-    assert "<mark>" in inside["passages"][0]["snippet"]
+    assert found.total == 1
+    hit = found.hits[0]
+    assert hit.outside is True and hit.passages == ()
+    inside = outside_library.search.search('"no such power"').hits[0]
+    assert inside.outside is False and inside.passages
+    assert "<mark>" in inside.passages[0].snippet
 
 
 def test_outside_text_weighs_less_than_the_main_text(
@@ -255,8 +255,8 @@ def test_outside_text_weighs_less_than_the_main_text(
     )
     lib = outside_library
     Ingester(lib.archive, lib.index, lib.settings).run(find_files([other.parent]))
-    hits = lib.search.search("riparian water rights")["hits"]
-    assert [h["outside"] for h in hits] == [False, True]
+    hits = lib.search.search("riparian water rights").hits
+    assert [h.outside for h in hits] == [False, True]
 
 
 def test_the_document_page_shows_text_outside_the_main_text(outside_library: Library) -> None:

@@ -63,8 +63,8 @@ def test_complete_files_are_taken_and_moved(tmp_path: Path) -> None:
             "failed",
             "growing.txt",
         ]
-        hits = lib.search.search("quokka")["hits"]
-        assert [h["title"] for h in hits] == ["Quokka note"]
+        hits = lib.search.search("quokka").hits
+        assert [h.title for h in hits] == ["Quokka note"]
         assert any(line.startswith("failed: picture.png: unsupported format") for line in lines)
         # the grown file, once it stays unchanged, is taken too; the same name again is kept apart
         assert [p.name for p in w.ready(now=103.0)] == ["growing.txt"]
@@ -74,7 +74,7 @@ def test_complete_files_are_taken_and_moved(tmp_path: Path) -> None:
         w.ready(now=200.0)
         results = w.ingest(w.ready(now=202.0))
         # from the same place: a new version of the same document, not a second document
-        assert [(r.status, r.id) for r in results] == [("new-version", hits[0]["id"])]
+        assert [(r.status, r.id) for r in results] == [("new-version", hits[0].id)]
         assert (inbox / "done" / "good-2.html").exists() and (inbox / "done" / "good.html").exists()
         log = Accounts(lib.archive).audit_log(10, action="ingest")
         assert {r["actor"] for r in log} == {"inbox:test"} and len(log) == 4

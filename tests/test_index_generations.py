@@ -84,7 +84,7 @@ def pair(tmp_path: Path) -> Iterator[Pair]:
 
 
 def _ids(res: dict) -> set[str]:
-    return {h["id"] for h in res["hits"]}
+    return {h.id for h in res.hits}
 
 
 def test_one_file_commits_with_merges_are_seen_at_once(pair: Pair) -> None:
@@ -99,7 +99,7 @@ def test_one_file_commits_with_merges_are_seen_at_once(pair: Pair) -> None:
         merged += bool(before - now)  # a segment the server had open is gone: a merge
         before = now
         res = pair.service.search("magnitsky", per_page=100)
-        assert res["total"] == n, f"after {n} commits"
+        assert res.total == n, f"after {n} commits"
         assert pair.server.doc_count() == n
         assert pair.server.doc_ids() == {f"note-{i:02d}" for i in range(1, n + 1)}
         marker = f"{WORDS[n % len(WORDS)]}{n}"
@@ -112,14 +112,14 @@ def test_withdrawn_and_replaced_documents_leave_the_running_server(pair: Pair) -
     document stayed in the results and a replaced one counted twice."""
     ids = [_add(pair.archive, n) for n in range(1, 5)]
     index_documents(pair.archive, pair.ingest, ids)
-    assert pair.service.search("magnitsky")["total"] == 4  # the server's searcher is open now
+    assert pair.service.search("magnitsky").total == 4  # the server's searcher is open now
     pair.archive.withdraw("note-02", "published in error")
     index_documents(pair.archive, pair.ingest, ["note-02"])
     res = pair.service.search("magnitsky")
-    assert "note-02" not in _ids(res) and res["total"] == 3
-    assert pair.service.search("bravo2")["total"] == 0
+    assert "note-02" not in _ids(res) and res.total == 3
+    assert pair.service.search("bravo2").total == 0
     index_documents(pair.archive, pair.ingest, ["note-03"])  # the same version again: replaced
-    assert pair.service.search("magnitsky")["total"] == 3
+    assert pair.service.search("magnitsky").total == 3
     assert pair.server.doc_ids() == {"note-01", "note-03", "note-04"}
 
 
@@ -143,12 +143,12 @@ def test_searching_while_another_writer_commits_and_merges(pair: Pair) -> None:
     try:
         while not done.is_set() or searches < 5:
             res = pair.service.search("detention magnitsky", per_page=50)
-            assert res["total"] == len(_ids(res))  # nothing counted twice
+            assert res.total == len(_ids(res))  # nothing counted twice
             searches += 1
     finally:
         t.join()
     assert not errors, errors
-    assert pair.service.search("magnitsky", per_page=50)["total"] == 30
+    assert pair.service.search("magnitsky", per_page=50).total == 30
 
 
 def test_more_like_this_on_pages_forgets_a_withdrawn_document(tmp_path: Path) -> None:

@@ -41,7 +41,7 @@ def test_a_bulk_run_commits_in_batches_and_merges_by_size_tiers(tmp_path, monkey
         assert sum(sizes) == 90 and len(sizes) < 5, sizes  # not one segment per commit
         assert sum(1 for n in sizes if 10 <= n < 100) < 3, sizes  # a full tier was merged
         for n in (0, 22, 44):
-            assert lib.search.search(f"bulkword{n}")["total"] == 1
+            assert lib.search.search(f"bulkword{n}").total == 1
         assert lib.index.doc_count() == 45
         # a small commit afterwards leaves the larger segments as they are (Whoosh's own policy
         # rewrote most of the index here)
@@ -50,7 +50,7 @@ def test_a_bulk_run_commits_in_batches_and_merges_by_size_tiers(tmp_path, monkey
         [one] = ing.run([tmp_path / "one.txt"])
         assert one.status == "ingested"
         assert before <= {seg for seg, _ in lib.index.segments()}
-        assert lib.search.search("bulkwordlast")["total"] == 1
+        assert lib.search.search("bulkwordlast").total == 1
     finally:
         lib.close()
 
@@ -67,7 +67,7 @@ def test_tiered_merging_keeps_a_tier_below_the_merge_factor(tmp_path, monkeypatc
             tiers = [len(str(size)) for _, size in lib.index.segments()]
             assert all(tiers.count(t) <= 3 for t in set(tiers)), lib.index.segments()
         assert lib.index.segment_count() < 8
-        assert all(lib.search.search(f"tierword{n}")["total"] == 1 for n in range(8))
+        assert all(lib.search.search(f"tierword{n}").total == 1 for n in range(8))
     finally:
         lib.close()
 
@@ -126,7 +126,7 @@ def test_small_files_parsed_together_still_fail_alone_with_their_own_reason(tmp_
         (alone_dir / "x.pdf").write_bytes((folder / "g2-bad.pdf").read_bytes() + b" ")
         [alone] = ing.run([alone_dir / "x.pdf"])
         assert together["g2-bad.pdf"].error == alone.error and alone.error
-        assert lib.search.search("groupword4")["total"] == 1
+        assert lib.search.search("groupword4").total == 1
     finally:
         lib.close()
 

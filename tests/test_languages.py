@@ -54,12 +54,12 @@ def _doc(lib: Library, name: str) -> str:
 
 
 def _hits(lib: Library, q: str) -> list[dict]:
-    return lib.search.search(q)["hits"]
+    return lib.search.search(q).hits
 
 
 def _finds(lib: Library, q: str, name: str) -> dict:
     hits = _hits(lib, q)
-    ids = [h["id"] for h in hits]
+    ids = [h.id for h in hits]
     assert _doc(lib, name) in ids, (q, ids)
     return hits[ids.index(_doc(lib, name))]
 
@@ -75,14 +75,14 @@ def test_each_document_has_its_language(lib: Library, key: str, language: str) -
 
 def test_french_phrases_as_written_and_without_accents(lib: Library) -> None:
     hit = _finds(lib, '"dirigeants étrangers corrompus"', FILES["fr"])
-    assert "<mark>" in hit["snippet"]
+    assert "<mark>" in hit.snippet
     _finds(lib, '"dirigeants etrangers corrompus"', FILES["fr"])
 
 
 def test_chinese_phrases_match_as_character_bigrams(lib: Library) -> None:
     _finds(lib, '"人工智能迈上新台阶"', FILES["zh"])
     hit = _finds(lib, "人工智能公司", FILES["zh"])
-    assert "<mark>人工智能公司</mark>" in hit["snippet"]  # overlapping bigrams: one mark
+    assert "<mark>人工智能公司</mark>" in hit.snippet  # overlapping bigrams: one mark
     assert not _hits(lib, '"人工台阶智能"')  # the same characters in another order
 
 
@@ -104,7 +104,7 @@ def test_the_german_summary_has_its_own_paragraph_anchors(lib: Library) -> None:
 
 def test_russian_phrases(lib: Library) -> None:
     hit = _finds(lib, '"умер в следственном изоляторе"', OWN["ru-own"])
-    assert "<mark>" in hit["snippet"]
+    assert "<mark>" in hit.snippet
 
 
 @pytest.mark.parametrize(
@@ -117,9 +117,9 @@ def test_names_are_found_across_cyrillic_and_latin(lib: Library, query: str, key
 
 def test_diacritics_folded_for_search_kept_for_display(lib: Library) -> None:
     hit = _finds(lib, "Europaischen", OWN["de-own"])
-    assert "<mark>Europäischen</mark>" in hit["snippet"]
+    assert "<mark>Europäischen</mark>" in hit.snippet
     hit = _finds(lib, "Strassburg", OWN["de-own"])
-    assert "<mark>Straßburg</mark>" in hit["snippet"]
+    assert "<mark>Straßburg</mark>" in hit.snippet
     _finds(lib, '"Europaischen Menschenrechtskonvention"', OWN["de-own"])
 
 
@@ -161,14 +161,14 @@ def test_an_inflected_form_finds_the_other_forms_in_its_language(
     text = " ".join(p.text for p in lib.archive.passages(doc.current_version)).lower()
     assert query.lower() not in re.findall(r"\w+", text)
     hit = _finds(lib, query, name)
-    snippets = " ".join(p["snippet"] for p in hit["passages"]).lower()
-    assert f"<mark>{marked}" in snippets, hit["passages"]
+    snippets = " ".join(p.snippet for p in hit.passages).lower()
+    assert f"<mark>{marked}" in snippets, hit.passages
 
 
 def test_a_stem_of_one_language_does_not_find_another_language(lib: Library) -> None:
     # "restrictif" is French "restrict": the German and Russian documents, whose words are stemmed
     # as German and Russian, hold no French stem, whatever their words
-    hits = {h["id"] for h in _hits(lib, "restrictif")}
+    hits = {h.id for h in _hits(lib, "restrictif")}
     assert hits == {_doc(lib, FILES["fr"])}
 
 

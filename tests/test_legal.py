@@ -350,17 +350,17 @@ def test_consolidated_legislation_is_found_by_a_date_filter(corpus_lib: Library)
     """The Canadian Act and 22 U.S.C. ch. 108 carry their enactment dates into a date filter, and
     the results say which date that is."""
     res = corpus_lib.search.search("kind:legislation date:2016..2018")
-    found = {h["id"]: h for h in res["hits"]}
+    found = {h.id: h for h in res.hits}
     act, usc = doc_by_file(corpus_lib, Path(CA_ACT).name), doc_by_file(corpus_lib, Path(USC).name)
     assert act in found and usc in found
-    assert (found[act]["date"], found[act]["date_basis"], found[act]["current_to"]) == (
+    assert (found[act].date, found[act].date_basis, found[act].current_to) == (
         "2017",
         "enacted",
         "2023-06-22",
     )
-    assert found[usc]["date_basis"] == "enacted"
-    assert any("date of enactment" in n and "current to" in n for n in res["notes"])
-    assert not any("date of" in n for n in corpus_lib.search.search("Magnitsky")["notes"])
+    assert found[usc].date_basis == "enacted"
+    assert any("date of enactment" in n and "current to" in n for n in res.notes)
+    assert not any("date of" in n for n in corpus_lib.search.search("Magnitsky").notes)
 
 
 def test_a_press_release_is_told_apart_from_the_judgment() -> None:
@@ -649,7 +649,7 @@ def test_every_spelling_of_magnitsky_finds_the_same_documents(bundled: Library) 
     found = {}
     for q in ("Magnitskii", "Magnitskiy", "Magnitsky", "Магнитский"):
         res = bundled.search.search(q, per_page=50)
-        found[q] = {hit["id"] for hit in res["hits"]}
+        found[q] = {hit.id for hit in res.hits}
     assert found["Magnitskii"] == found["Magnitskiy"] == found["Magnitsky"] == found["Магнитский"]
     assert found["Magnitsky"] == {doc.id for doc in bundled.archive.documents()}
     # the EU Regulation only ever writes "Magnitsky", yet the Cyrillic and "-ii" forms find it

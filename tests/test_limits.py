@@ -201,9 +201,9 @@ def test_the_time_limit_holds_for_snippets(tmp_path: Path) -> None:
     index_documents(archive, index, archive.document_ids())
     settings = replace(Settings().with_data_dir(tmp_path), search_time_limit=0.15)
     res = SearchService(archive, index, settings).search("magnitsky custody", per_page=100)
-    assert res["partial"] is True
-    snippets = [p["snippet"] for h in res["hits"] for p in h["passages"]]
-    assert len(res["hits"]) == 60 and len(snippets) == 180
+    assert res.partial is True
+    snippets = [p.snippet for h in res.hits for p in h.passages]
+    assert len(res.hits) == 60 and len(snippets) == 180
     assert "<mark>" not in snippets[-1] and snippets[-1].startswith("Sergei Magnitsky was")
     index.close()
     archive.close()

@@ -51,12 +51,12 @@ def test_labels_are_the_documents_numbering_or_the_page(lib: Library) -> None:
 
 def test_search_hits_show_pinpoints_a_lawyer_can_write(lib: Library) -> None:
     for q in ('"violation of Article 2"', "Magnitsky", "sanctions", "32631/09"):
-        for h in lib.search.search(q)["hits"]:
-            for p in h["passages"]:
-                assert not RUNNING_NUMBER.match(p["label"]), (q, h["id"], p)
-    hit = lib.search.search("asset freeze", filters={"kind": ["legislation"]})["hits"]
-    uk = next(h for h in hit if h["id"] == "uk-ghr-sanctions-regulations-2020")
-    assert all(p["anchor"].startswith(("reg-", "p-")) for p in uk["passages"])
+        for h in lib.search.search(q).hits:
+            for p in h.passages:
+                assert not RUNNING_NUMBER.match(p.label), (q, h.id, p)
+    hit = lib.search.search("asset freeze", filters={"kind": ["legislation"]}).hits
+    uk = next(h for h in hit if h.id == "uk-ghr-sanctions-regulations-2020")
+    assert all(p.anchor.startswith(("reg-", "p-")) for p in uk.passages)
 
 
 def test_cited_by_lists_labels_not_anchors(lib: Library, client: FlaskClient) -> None:

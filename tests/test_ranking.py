@@ -31,7 +31,7 @@ def lib(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Library]:
 
 
 def ranked(lib: Library, q: str, **filters: list[str]) -> list[str]:
-    return [h["id"] for h in lib.search.search(q, filters=filters or None)["hits"]]
+    return [h.id for h in lib.search.search(q, filters=filters or None).hits]
 
 
 @pytest.mark.parametrize(
@@ -45,13 +45,11 @@ def test_the_judgment_comes_before_what_is_written_about_it(lib: Library, q: str
 
 
 def test_a_press_release_is_typed_and_cited_as_one(lib: Library) -> None:
-    hit = next(h for h in lib.search.search("Magnitskiy custody")["hits"] if h["id"] == PRESS)
-    assert hit["genre"] == "press release" and hit["date_basis"] == "issued"
-    assert hit["citation"].startswith("Press release: Magnitskiy and Others v. Russia, ECHR 292")
-    judgment = next(
-        h for h in lib.search.search("Magnitskiy custody")["hits"] if h["id"] == JUDGMENT
-    )
-    assert judgment["genre"] == "" and judgment["date_basis"] == "decided"
+    hit = next(h for h in lib.search.search("Magnitskiy custody").hits if h.id == PRESS)
+    assert hit.genre == "press release" and hit.date_basis == "issued"
+    assert hit.citation.startswith("Press release: Magnitskiy and Others v. Russia, ECHR 292")
+    judgment = next(h for h in lib.search.search("Magnitskiy custody").hits if h.id == JUDGMENT)
+    assert judgment.genre == "" and judgment.date_basis == "decided"
     doc = lib.archive.get_document(PRESS)
     assert cite.bluebook(doc) == (
         "Press Release, Eur. Ct. H.R., Magnitskiy and Others v. Russia, ECHR 292 (2019) (Aug. 27, 2019)."
@@ -60,8 +58,8 @@ def test_a_press_release_is_typed_and_cited_as_one(lib: Library) -> None:
         "ECtHR, ‘Magnitskiy and Others v Russia’ (Press release ECHR 292 (2019), 27 August 2019)"
     )
     assert "TY  - PRESS" in cite.ris(doc) and cite.csl_item(doc)["genre"] == "Press release"
-    article = next(h for h in lib.search.search("Magnitskiy custody")["hits"] if h["id"] == ARTICLE)
-    assert article["genre"] == "commentary"
+    article = next(h for h in lib.search.search("Magnitskiy custody").hits if h.id == ARTICLE)
+    assert article.genre == "commentary"
 
 
 def test_a_document_about_nothing_in_the_hits_keeps_its_place(lib: Library) -> None:
@@ -72,21 +70,21 @@ def test_a_document_about_nothing_in_the_hits_keeps_its_place(lib: Library) -> N
 
 def test_some_of_the_words_means_most_of_them_the_most_first(lib: Library) -> None:
     res = lib.search.search("Article 3 ill-treatment quokka")  # a sentence: see below
-    assert res["interpreted"].count(" OR ") == 3
-    assert any("at least 3 of the 4" in n for n in res["notes"])
+    assert res.interpreted.count(" OR ") == 3
+    assert any("at least 3 of the 4" in n for n in res.notes)
     with_most = {"echr-magnitskiy-2019", PRESS, ARTICLE}
     assert with_most <= set(ranked(lib, "Article 3 ill-treatment quokka"))
     # each hit has at least 3 of the words, and the hits with more of them come first
     words = ["article", "3", "ill-treatment", "quokka"]
     counts = []
-    for h in res["hits"]:
-        doc = lib.archive.get_document(h["id"])
+    for h in res.hits:
+        doc = lib.archive.get_document(h.id)
         text = " ".join(p.text for p in lib.archive.passages(doc.current_version)).lower()
         counts.append(
             sum(bool(re.search(rf"(?<!\w){re.escape(w)}", text)) for w in words)
         )  # or longer: "detentions"
     assert counts and min(counts) >= 3 and counts == sorted(counts, reverse=True), counts
-    assert lib.search.search("custody quokka")["total"] > 0  # two words: either one
+    assert lib.search.search("custody quokka").total > 0  # two words: either one
 
 
 def test_a_sentence_needs_most_of_its_words_not_its_stop_words(lib: Library) -> None:
@@ -95,25 +93,25 @@ def test_a_sentence_needs_most_of_its_words_not_its_stop_words(lib: Library) -> 
     was Magnitsky held in pre-trial detention before he died" has no document with every word."""
     q = "how long was Magnitsky held in pre-trial detention before he died"
     res = lib.search.search(q)
-    note = next(n for n in res["notes"] if n.startswith("read as a sentence"))
+    note = next(n for n in res.notes if n.startswith("read as a sentence"))
     assert "at least 3 of its 6 words" in note and "left out: how, was, in, before, he" in note
-    assert res["interpreted"] == "long OR Magnitsky OR held OR pre-trial OR detention OR died"
+    assert res.interpreted == "long OR Magnitsky OR held OR pre-trial OR detention OR died"
     assert {"echr-magnitskiy-2019", PRESS} <= set(ranked(lib, q)[:3])  # with the article on them
     # short queries keep AND; a sentence with a field keeps the field as a filter
-    assert not any("sentence" in n for n in lib.search.search("detention custody")["notes"])
-    hits = lib.search.search("was Magnitsky held in pre-trial detention kind:legislation")["hits"]
-    assert hits and {h["kind"] for h in hits} == {"legislation"}
+    assert not any("sentence" in n for n in lib.search.search("detention custody").notes)
+    hits = lib.search.search("was Magnitsky held in pre-trial detention kind:legislation").hits
+    assert hits and {h.kind for h in hits} == {"legislation"}
     # only stop words and one word: no sentence, the words as typed
-    assert not any("sentence" in n for n in lib.search.search("what was it that he did")["notes"])
+    assert not any("sentence" in n for n in lib.search.search("what was it that he did").notes)
 
 
 def test_did_you_mean_never_replaces_a_word_of_the_archive(lib: Library) -> None:
-    assert lib.search.search("medical care quokka")["suggestion"] == ""
-    assert lib.search.search("Magnitskiy zebra")["suggestion"] == ""
-    assert lib.search.search("custdy")["suggestion"] == "custody"
-    assert lib.search.search("detentoin")["suggestion"] == "detention"
+    assert lib.search.search("medical care quokka").suggestion == ""
+    assert lib.search.search("Magnitskiy zebra").suggestion == ""
+    assert lib.search.search("custdy").suggestion == "custody"
+    assert lib.search.search("detentoin").suggestion == "detention"
     res = lib.search.search("Magnitskiy")
-    assert res["suggestion"] == "" and res["total"] > 3
+    assert res.suggestion == "" and res.total > 3
 
 
 def test_the_ranking_file_is_not_a_copy_of_the_corpus() -> None:

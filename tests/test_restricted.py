@@ -99,7 +99,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
             body = f"<html><body><p>1. A {Y} note, to be withdrawn ({doc_id}).</p></body></html>"
             path = _doc(extra, doc_id, body, {"id": doc_id, "kind": "article", "title": doc_id})
             assert ingester.run([path])[0].status == "ingested"
-        before = lib.search.search(Y_TYPO)["suggestion"]
+        before = lib.search.search(Y_TYPO).suggestion
         for doc_id in WITHDRAWN:
             curation.withdraw(lib, doc_id, "a test of withdrawal", actor="test")
         shas = [lib.archive.get_document(d).current_version for d in RESTRICTED]

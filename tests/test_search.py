@@ -5,7 +5,7 @@ time limits. The real-corpus relevance measurement is in test_search_relevance.p
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -211,7 +211,7 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SearchService]
 
 
 def ids(res: dict[str, Any]) -> list[str]:
-    return [h["id"] for h in res["hits"]]
+    return [h.id for h in res.hits]
 
 
 # -- the query language, table-driven ----------------------------------------------------------
@@ -334,11 +334,11 @@ def test_query_language(
     first: str | None,
 ) -> None:
     res = service.search(q, per_page=20)
-    assert res["interpreted"] == interpreted
+    assert res.interpreted == interpreted
     got = set(ids(res))
     assert found <= got, f"{q}: missing {found - got}"
     assert not absent & got, f"{q}: unexpected {absent & got}"
-    assert res["total"] == len(got)
+    assert res.total == len(got)
     if first:
         assert ids(res)[0] == first
 
@@ -348,9 +348,9 @@ def test_identifier_carrier_first_then_citers(service: SearchService) -> None:
     order = ids(res)
     assert order[0] == "us-2012"
     assert set(order[1:]) == {"us-2016", "ca-2017", "art-memory"}
-    assert res["hits"][0]["score"] > 2 * res["hits"][1]["score"]
-    citing = res["hits"][1]["passages"][0]
-    assert citing["anchor"] == "para-2" and "<mark>" in citing["snippet"]
+    assert res.hits[0].score > 2 * res.hits[1].score
+    citing = res.hits[1].passages[0]
+    assert citing.anchor == "para-2" and "<mark>" in citing.snippet
 
 
 def test_phrase_ranks_above_scattered_words(service: SearchService) -> None:
@@ -360,16 +360,16 @@ def test_phrase_ranks_above_scattered_words(service: SearchService) -> None:
 
 def test_no_document_with_all_words_falls_back_to_some(service: SearchService) -> None:
     res = service.search("custody deficiency")
-    assert res["interpreted"] == "custody OR deficiency"
+    assert res.interpreted == "custody OR deficiency"
     assert set(ids(res)) == {"echr-2019", "tax-2020"}
-    assert service.search("custody zzzzqq")["interpreted"] == "custody OR zzzzqq"
-    assert service.search("custody AND deficiency")["total"] == 0  # an explicit AND is kept
+    assert service.search("custody zzzzqq").interpreted == "custody OR zzzzqq"
+    assert service.search("custody AND deficiency").total == 0  # an explicit AND is kept
 
 
 def test_identifier_not_in_archive_is_searched_as_words(service: SearchService) -> None:
     res = service.search("Pub. L. 999-1")
-    assert res["total"] == 0
-    assert any("no document carries or cites" in n for n in res["notes"])
+    assert res.total == 0
+    assert any("no document carries or cites" in n for n in res.notes)
 
 
 # -- malformed queries: a sensible reading with a note, or a one-line QueryError ---------------
@@ -425,7 +425,7 @@ def test_malformed_queries(service: SearchService, q: str, reading: str, message
         return
     assert parse(q).interpreted == reading  # the reading (a search with no hit then ORs words)
     res = service.search(q)
-    assert any(message in n for n in res["notes"]), res["notes"]
+    assert any(message in n for n in res.notes), res.notes
 
 
 FUZZ = ['"', "(", ")", "-", "+", "*", "~", ":", "AND", "OR", "NOT", "title:", "date:", "kind:",
@@ -444,7 +444,7 @@ def test_random_junk_never_raises_anything_but_query_error(service: SearchServic
         except QueryError as exc:
             assert "\n" not in str(exc)
             continue
-        assert isinstance(res["total"], int) and res["interpreted"]
+        assert isinstance(res.total, int) and res.interpreted
 
 
 def test_parser_reads_identifiers_inside_a_query() -> None:
@@ -456,19 +456,19 @@ def test_parser_reads_identifiers_inside_a_query() -> None:
 # -- facets, filters, sort, paging ---------------------------------------------------------------
 def test_facets_count_the_current_query(service: SearchService) -> None:
     res = service.search("magnitsky")
-    facets = res["facets"]
+    facets = res.facets
     assert facets["kind"] == {"legislation": 3, "article": 2, "ruling": 1}
     assert facets["jurisdiction"]["United States"] == 2
     assert facets["court"] == {"European Court of Human Rights": 1}
     assert list(facets["year"]) == sorted(facets["year"], reverse=True)
-    assert sum(facets["kind"].values()) == res["total"]
+    assert sum(facets["kind"].values()) == res.total
 
 
 def test_filters_combine_and_facets_keep_their_own_values(service: SearchService) -> None:
     res = service.search("magnitsky", filters={"kind": ["legislation"]})
     assert set(ids(res)) == {"us-2012", "us-2016", "ca-2017"}
-    assert res["facets"]["kind"]["article"] == 2  # the kind facet ignores its own filter
-    assert res["facets"]["jurisdiction"] == {"United States": 2, "Canada": 1}
+    assert res.facets["kind"]["article"] == 2  # the kind facet ignores its own filter
+    assert res.facets["jurisdiction"] == {"United States": 2, "Canada": 1}
     both = service.search(
         "magnitsky", filters={"kind": ["legislation", "article"], "year": ["2019"]}
     )
@@ -476,13 +476,13 @@ def test_filters_combine_and_facets_keep_their_own_values(service: SearchService
     court = service.search("magnitsky", filters={"court": ["european court of human rights"]})
     assert ids(court) == ["echr-2019"]
     j = service.search("sanctions", filters={"jurisdiction": ["US"]})
-    assert set(ids(j)) <= {"us-2012", "us-2016"} and j["total"] >= 1
+    assert set(ids(j)) <= {"us-2012", "us-2016"} and j.total >= 1
 
 
 def test_browse_with_filters_only(service: SearchService) -> None:
     res = service.search("", filters={"kind": ["ruling"]}, sort="newest")
     assert ids(res) == ["tax-2020", "wc-2019", "echr-2019"]
-    assert res["interpreted"] == "*"
+    assert res.interpreted == "*"
 
 
 def test_sort_newest_oldest_and_undated_last(service: SearchService) -> None:
@@ -490,17 +490,17 @@ def test_sort_newest_oldest_and_undated_last(service: SearchService) -> None:
     oldest = ids(service.search("sanctions", sort="oldest", per_page=20))
     assert newest[0] == "uk-2020" and newest[-1] == "undated"
     assert oldest[0] == "us-2012" and oldest[-1] == "undated"
-    dates = [h["date"] for h in service.search("sanctions", sort="newest", per_page=20)["hits"]]
+    dates = [h.date for h in service.search("sanctions", sort="newest", per_page=20).hits]
     assert [d for d in dates if d] == sorted([d for d in dates if d], reverse=True)
 
 
 def test_pages_and_total(service: SearchService) -> None:
     whole = service.search("the", per_page=100)
-    assert whole["total"] == len(DOCS)
+    assert whole.total == len(DOCS)
     pages = [service.search("the", page=p, per_page=4) for p in (1, 2, 3)]
     seen = [i for page in pages for i in ids(page)]
     assert seen == ids(whole)
-    assert all(p["total"] == whole["total"] for p in pages)
+    assert all(p.total == whole.total for p in pages)
     assert ids(service.search("the", page=4, per_page=4)) == []
     for bad in ({"page": 0}, {"page": 10**9}, {"per_page": 10**6}, {"page": "x"}, {"sort": "best"}):
         with pytest.raises(QueryError):
@@ -514,44 +514,44 @@ def test_pages_and_total(service: SearchService) -> None:
 # -- the hits -------------------------------------------------------------------------------------
 def test_hit_shape_passages_and_escaped_snippets(service: SearchService) -> None:
     res = service.search("government argued")
-    hit = res["hits"][0]
-    assert hit["id"] == "echr-2019"
+    hit = res.hits[0]
+    assert hit.id == "echr-2019"
     keys = {"id", "version", "title", "kind", "date", "court", "citation", "score", "passages"}
-    assert keys <= set(hit)
-    p = hit["passages"][0]
-    assert {"anchor", "page", "label", "snippet"} <= set(p)
-    assert p["anchor"] == "para-3" and p["label"] == "§ 3"
-    assert "&lt;script&gt;" in p["snippet"] and "<script>" not in p["snippet"]
-    assert p["snippet"].replace("<mark>", "").replace("</mark>", "").count("<") == 0
-    assert "<mark>Government</mark>" in p["snippet"]
-    assert set(res) >= {"query", "interpreted", "total", "page", "per_page", "partial",
+    assert keys <= set(hit.to_json())
+    p = hit.passages[0]
+    assert {"anchor", "page", "label", "snippet"} <= set(asdict(p))
+    assert p.anchor == "para-3" and p.label == "§ 3"
+    assert "&lt;script&gt;" in p.snippet and "<script>" not in p.snippet
+    assert p.snippet.replace("<mark>", "").replace("</mark>", "").count("<") == 0
+    assert "<mark>Government</mark>" in p.snippet
+    assert set(res.to_json()) >= {"query", "interpreted", "total", "page", "per_page", "partial",
                         "suggestion", "facets", "hits", "notes"}  # fmt: skip
 
 
 def test_up_to_three_passages_per_hit(service: SearchService) -> None:
     res = service.search("detention OR custody OR medical OR article")
-    assert all(1 <= len(h["passages"]) <= 3 for h in res["hits"])
-    echr = next(h for h in res["hits"] if h["id"] == "echr-2019")
-    assert {p["anchor"] for p in echr["passages"]} >= {"para-1", "para-2"}
+    assert all(1 <= len(h.passages) <= 3 for h in res.hits)
+    echr = next(h for h in res.hits if h.id == "echr-2019")
+    assert {p.anchor for p in echr.passages} >= {"para-1", "para-2"}
 
 
 # -- did you mean, more like this ---------------------------------------------------------------
 def test_did_you_mean(service: SearchService) -> None:
     res = service.search("magnitsy detention")
-    assert res["suggestion"] == "magnitsky detention"
-    assert res["interpreted"] == "magnitsy OR detention"  # no document has both words
-    assert any("at least 1 of the 2" in n for n in res["notes"])
-    assert service.search("sanctoins")["suggestion"] == "sanctions"
-    assert service.search("magnitsky")["suggestion"] == ""
-    assert service.search("zzzzqqq")["suggestion"] == ""
+    assert res.suggestion == "magnitsky detention"
+    assert res.interpreted == "magnitsy OR detention"  # no document has both words
+    assert any("at least 1 of the 2" in n for n in res.notes)
+    assert service.search("sanctoins").suggestion == "sanctions"
+    assert service.search("magnitsky").suggestion == ""
+    assert service.search("zzzzqqq").suggestion == ""
 
 
 def test_more_like_this(service: SearchService) -> None:
     similar = service.more_like_this("us-2012", limit=3)
     assert 1 <= len(similar) <= 3
-    assert "us-2012" not in [h["id"] for h in similar]
-    assert {h["id"] for h in similar} & {"us-2016", "uk-2020", "art-memory", "ca-2017"}
-    assert similar[0]["passages"] and similar[0]["score"] > 0
+    assert "us-2012" not in [h.id for h in similar]
+    assert {h.id for h in similar} & {"us-2016", "uk-2020", "art-memory", "ca-2017"}
+    assert similar[0].passages and similar[0].score > 0
     with pytest.raises(NotFound):
         service.more_like_this("no-such-doc")
 
@@ -563,8 +563,8 @@ def test_time_limit_gives_partial_results_not_errors(service: SearchService) -> 
     )
     for q in ("the", "sanction*", '"asset freeze"', "magnitsky~", "date:2012..2020"):
         res = hurried.search(q)
-        assert res["partial"] is True
-        assert res["total"] >= len(res["hits"])
+        assert res.partial is True
+        assert res.total >= len(res.hits)
 
 
 def test_wildcard_expansions_are_capped(service: SearchService) -> None:
@@ -572,15 +572,15 @@ def test_wildcard_expansions_are_capped(service: SearchService) -> None:
         service.archive, service.backend, replace(service.settings, wildcard_max_expansions=2)
     )
     res = capped.search("con*")
-    assert any("too many words" in n for n in res["notes"])
+    assert any("too many words" in n for n in res.notes)
 
 
 def test_empty_index(tmp_path: Path) -> None:
     archive = Archive(tmp_path)
     svc = SearchService(archive, WhooshIndex(None), Settings().with_data_dir(tmp_path))
     res = svc.search("magnitsky")
-    assert res["total"] == 0 and res["hits"] == [] and res["suggestion"] == ""
-    assert svc.search("", filters={"kind": ["ruling"]})["total"] == 0
+    assert res.total == 0 and res.hits == [] and res.suggestion == ""
+    assert svc.search("", filters={"kind": ["ruling"]}).total == 0
 
 
 def test_errors_are_magsearch_errors() -> None:
@@ -597,8 +597,8 @@ def test_wildcard_with_many_expansions_finds_every_document(service: SearchServi
     assert len(expansions) > 4  # more than the expansions that are ranked: the rest only match
     expected = {d["id"] for d in DOCS if any(w.startswith("con") for w in words(d))}
     res = service.search("con*", per_page=100)
-    assert set(ids(res)) == expected and res["total"] == len(expected)
-    scores = [h["score"] for h in res["hits"]]
+    assert set(ids(res)) == expected and res.total == len(expected)
+    scores = [h.score for h in res.hits]
     assert scores == sorted(scores, reverse=True)
 
 
@@ -613,7 +613,7 @@ def test_search_after_documents_are_replaced(tmp_path: Path) -> None:
     svc = SearchService(archive, index, Settings().with_data_dir(tmp_path))
     assert set(ids(svc.search('"asset freeze"'))) == {"us-2012", "uk-2020", "near"}
     assert "near" in ids(svc.search('"freeze asset"~5'))
-    assert svc.search("<script>alert(1)</script>")["total"] >= 0
+    assert svc.search("<script>alert(1)</script>").total >= 0
     assert ids(svc.search("asset freeze"))[0] in {"us-2012", "uk-2020", "near"}
     assert set(ids(svc.search("sanction*"))) >= {"us-2012", "uk-2020"}
     index.close()

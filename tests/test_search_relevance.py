@@ -127,8 +127,8 @@ def measure(judged: list[Judged], rank: Ranker, refs: dict[str, str]) -> dict[st
 
 def magsearch_ranker(lib: Library) -> Ranker:
     def rank(query: str) -> list[tuple[str, str]]:
-        hits = lib.search.search(query, per_page=K)["hits"]
-        return [(h["id"], h["passages"][0]["anchor"] if h["passages"] else "") for h in hits]
+        hits = lib.search.search(query, per_page=K).hits
+        return [(h.id, h.passages[0].anchor if h.passages else "") for h in hits]
 
     return rank
 
@@ -230,10 +230,10 @@ def test_identifiers_put_the_carrier_first(judged_library: tuple[Library, dict[s
         ("ECLI:CE:ECHR:2019:0827JUD003263109", "echr-magnitskiy-2019"),
     ):
         res = lib.search.search(query)
-        norm = res["interpreted"].removeprefix("citation:").strip('"')
-        hits = res["hits"]
-        carriers = [h for h in hits if norm in h["identifiers"]]
-        assert carrier in [h["id"] for h in carriers], query
+        norm = res.interpreted.removeprefix("citation:").strip('"')
+        hits = res.hits
+        carriers = [h for h in hits if norm in h.identifiers]
+        assert carrier in [h.id for h in carriers], query
         assert hits[: len(carriers)] == carriers, query
         others = hits[len(carriers) :]
-        assert others and all(h["score"] < carriers[-1]["score"] / 2 for h in others), query
+        assert others and all(h.score < carriers[-1].score / 2 for h in others), query

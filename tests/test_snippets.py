@@ -141,7 +141,7 @@ def lib(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Library]:
 
 
 def all_snippets(lib: Library, q: str) -> list[str]:
-    return [p["snippet"] for h in lib.search.search(q)["hits"] for p in h["passages"]]
+    return [p.snippet for h in lib.search.search(q).hits for p in h.passages]
 
 
 def test_every_match_in_a_snippet_is_marked(lib: Library) -> None:
@@ -176,6 +176,6 @@ def test_an_identifier_is_marked_whole(lib: Library) -> None:
 
 def test_a_passage_found_by_its_heading_shows_the_heading_marked(lib: Library) -> None:
     """ "medical care" is in the heading of § 16, not in its text: the snippet says why it is there."""
-    hits = lib.search.search('"Article 2" "medical care"')["hits"]
-    for p in (p for h in hits for p in h["passages"]):
-        assert "<mark>" in p["snippet"], p
+    hits = lib.search.search('"Article 2" "medical care"').hits
+    for p in (p for h in hits for p in h.passages):
+        assert "<mark>" in p.snippet, p

@@ -114,8 +114,8 @@ def test_did_you_mean_when_the_service_suggests(client: FlaskClient, app: Flask)
     with app.app_context():
         result = app.extensions["magsearch"].get().search.search("magnitsky sancshuns")
     page = html(client, "/search?q=magnitsky+sancshuns")
-    if result["suggestion"]:
-        assert "Did you mean" in page and result["suggestion"] in page
+    if result.suggestion:
+        assert "Did you mean" in page and result.suggestion in page
     else:
         assert "Did you mean" not in page
 

@@ -3,6 +3,7 @@ against the schemas the document gives for their path and status."""
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -140,3 +141,36 @@ def test_unknown_api_routes_and_methods_are_json(client: FlaskClient) -> None:
     assert r.status_code == 404 and r.json["status"] == 404
     r = client.delete(f"/api/documents/{RULING_ID}")
     assert r.status_code == 405 and r.json["error"] == "Method not allowed"
+
+
+SEARCH_KEYS = [
+    "query", "as_of", "historic", "added_since", "interpreted", "total", "page", "per_page",
+    "partial", "suggestion", "notes", "facets", "hits",
+]  # fmt: skip
+HIT_KEYS = [
+    "id", "version", "title", "kind", "date", "date_basis", "current_to", "genre", "court",
+    "jurisdiction", "identifiers", "citation", "cite", "score", "restricted", "withdrawn",
+    "current", "snippet", "passages", "outside",
+]  # fmt: skip
+PASSAGE_KEYS = ["anchor", "page", "label", "heading", "ocr", "snippet"]
+
+
+def test_search_json_is_the_service_response_field_for_field(
+    spec: dict[str, Any], client: FlaskClient, app: Flask
+) -> None:
+    """The API's JSON is the typed response of the search service serialised, with the keys in the
+    documented order (the CLI's --json keeps it), lists as lists and nothing added or lost."""
+    body = check(spec, client, "/api/search", "/api/search?q=magnitsky&per_page=5", 200)
+    res = app.extensions["magsearch"].get().search.search("magnitsky", per_page=5)
+    out = res.to_json()
+    assert list(out) == SEARCH_KEYS and sorted(body) == sorted(SEARCH_KEYS)
+    assert body == json.loads(json.dumps(out))
+    assert len(res.hits) == len(body["hits"]) >= 2
+    for hit, raw in zip(res.hits, out["hits"], strict=True):
+        assert list(raw) == HIT_KEYS
+        assert raw["id"] == hit.id and raw["score"] == hit.score and raw["cite"] == hit.cite
+        assert isinstance(raw["identifiers"], list) and raw["identifiers"] == list(hit.identifiers)
+        assert isinstance(raw["passages"], list) and raw["passages"]
+        assert all(list(p) == PASSAGE_KEYS for p in raw["passages"])
+        assert [p["anchor"] for p in raw["passages"]] == [p.anchor for p in hit.passages]
+        assert raw["snippet"] == raw["passages"][0]["snippet"]

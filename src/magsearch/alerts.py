@@ -41,6 +41,7 @@ from .errors import NotFound, QueryError
 from .index.base import IndexBackend, SearchRequest, SearchResult
 from .index.sync import record_for
 from .index.whoosh import WhooshIndex
+from .results import Hit
 from .search import SORTS, SearchService
 
 log = logging.getLogger("magsearch.alerts")
@@ -384,21 +385,19 @@ class Alerts:
         try:
             mem.write(records, fresh=[r.doc.id for r in records])
             service = _Percolator(self.archive, _Strict(mem), self.settings)
-            found: list[tuple[SavedSearch, dict[str, Any]]] = []
+            found: list[tuple[SavedSearch, Hit]] = []
             for saved, user in searches:
                 try:
                     hits = service.all_hits(saved, include_restricted=user.can("archivist"))
                 except QueryError as exc:  # saved under an older query language, say
                     log.warning("saved search %s cannot run: %s", saved.id, exc)
                     continue
-                found += [
-                    (saved, h) for h in hits if rowid_of.get(h["id"], 0) > saved.since_version
-                ]
+                found += [(saved, h) for h in hits if rowid_of.get(h.id, 0) > saved.since_version]
         finally:
             mem.close()
         return self._record(found)
 
-    def _record(self, found: list[tuple[SavedSearch, dict[str, Any]]]) -> int:
+    def _record(self, found: list[tuple[SavedSearch, Hit]]) -> int:
         added = 0
         now = now_iso()
         with self.archive.transaction() as db:
@@ -406,7 +405,7 @@ class Alerts:
                 cur = db.execute(
                     "INSERT OR IGNORE INTO alerts(search_id, doc_id, version, snippet, matched_at) "
                     "VALUES (?,?,?,?,?)",
-                    (saved.id, hit["id"], hit["version"], hit.get("snippet", ""), now),
+                    (saved.id, hit.id, hit.version, hit.snippet, now),
                 )
                 if not cur.rowcount:
                     continue  # matched before: an alert is recorded (and sent) once
@@ -584,16 +583,16 @@ class _Percolator(SearchService):
         # the catalog has committed what is percolated: no pending list to wait for
         return self.archive.hidden_ids(include_restricted=include_restricted)
 
-    def all_hits(self, saved: SavedSearch, *, include_restricted: bool) -> list[dict[str, Any]]:
-        hits: list[dict[str, Any]] = []
+    def all_hits(self, saved: SavedSearch, *, include_restricted: bool) -> list[Hit]:
+        hits: list[Hit] = []
         page = 1
         while True:
             result = self.search(
                 saved.query, filters=saved.filters, sort="newest", page=page, per_page=PAGE,
                 include_restricted=include_restricted,
             )  # fmt: skip
-            hits += result["hits"]
-            if page * PAGE >= result["total"] or not result["hits"]:
+            hits += result.hits
+            if page * PAGE >= result.total or not result.hits:
                 return hits
             page += 1
 

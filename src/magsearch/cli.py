@@ -241,34 +241,34 @@ def search(ctx: click.Context, query: tuple[str, ...], as_json: bool, limit: int
     except QueryError as exc:
         _die(str(exc), 2)
     if as_json:
-        click.echo(printable(json.dumps(res, ensure_ascii=False, indent=1), json=True))
+        click.echo(printable(json.dumps(res.to_json(), ensure_ascii=False, indent=1), json=True))
         return
-    if res["partial"]:
+    if res.partial:
         click.echo("note: the search ran out of time; results are partial", err=True)
-    if res["historic"]:
+    if res.historic:
         click.echo(
-            f"note: as the archive stood at {res['as_of']}; "
-            f"{_n(res['added_since'], 'document')} added since left out",
+            f"note: as the archive stood at {res.as_of}; "
+            f"{_n(res.added_since, 'document')} added since left out",
             err=True,
         )
     click.echo(
-        _n(res["total"], "document")
-        + (f"  (did you mean: {res['suggestion']})" if res["suggestion"] else "")
+        _n(res.total, "document")
+        + (f"  (did you mean: {res.suggestion})" if res.suggestion else "")
     )
-    for n, hit in enumerate(res["hits"], start=(page - 1) * limit + 1):
-        genre = hit.get("genre") if hit.get("genre") != "commentary" else ""
-        what = hit["kind"] + (f" · {genre}" if genre else "")
-        when = f"{hit['date_basis']} {hit['date']}" if hit["date"] else ""
-        current = f"current to {hit['current_to']}" if hit.get("current_to") else ""
+    for n, hit in enumerate(res.hits, start=(page - 1) * limit + 1):
+        genre = hit.genre if hit.genre != "commentary" else ""
+        what = hit.kind + (f" · {genre}" if genre else "")
+        when = f"{hit.date_basis} {hit.date}" if hit.date else ""
+        current = f"current to {hit.current_to}" if hit.current_to else ""
         tags = ", ".join(x for x in (what, when, current) if x)
-        tags += ", withdrawn since" if hit["withdrawn"] else ""
-        tags += f", changed since (version {hit['version'][:12]})" if not hit["current"] else ""
-        click.echo(printable(f"{n:>3}. {hit['title']}  [{tags}]  id={hit['id']}"))
-        for p in hit["passages"][:1]:
-            where = p["label"] or "¶"
-            if p["page"] and not where.startswith("p. "):
-                where += f", p. {p['page']}"
-            click.echo(printable(f"     {where}: {_plain(p['snippet'])}"))
+        tags += ", withdrawn since" if hit.withdrawn else ""
+        tags += f", changed since (version {hit.version[:12]})" if not hit.current else ""
+        click.echo(printable(f"{n:>3}. {hit.title}  [{tags}]  id={hit.id}"))
+        for p in hit.passages[:1]:
+            where = p.label or "¶"
+            if p.page and not where.startswith("p. "):
+                where += f", p. {p.page}"
+            click.echo(printable(f"     {where}: {_plain(p.snippet)}"))
 
 
 def _plain(snippet: str) -> str:

@@ -32,6 +32,7 @@ from .index.history import History
 from .index.history import keys as history_keys
 from .index.sync import read_pending
 from .models import Document, Passage
+from .results import ExportResult, Hit, PassageSnippet, SearchResponse
 from .snippets import Marks
 
 SORTS = ("relevance", "newest", "oldest")
@@ -64,8 +65,9 @@ class SearchService:
         per_page: int | str = 10,
         include_restricted: bool = False,
         as_of: str | None = None,
-    ) -> dict[str, Any]:
-        """One page of results in the response shape of docs/search.md. Raises QueryError.
+    ) -> SearchResponse:
+        """One page of results (its `to_json()`: the response shape of docs/search.md). Raises
+        QueryError.
         Restricted documents are left out (from hits, totals, facets, suggestions: everything)
         unless `include_restricted` (a signed-in archivist); withdrawn ones always are.
         `as_of` (ISO 8601, UTC) searches the archive as it stood then (see `_scope`)."""
@@ -81,23 +83,23 @@ class SearchService:
         cut = Deadline(deadline)
         marks = Marks(frozenset(result.terms), result.phrases, result.idents)
         hits = [h for h in (self._hit(h, marks, scope, cut) for h in result.hits) if h]
-        return {
-            "query": q,
-            "as_of": at,  # "" for a search of the archive as it is
-            "historic": bool(at),
-            "added_since": self.archive.count_added_after(at, include_restricted=include_restricted)
+        return SearchResponse(
+            query=q,
+            as_of=at,
+            historic=bool(at),
+            added_since=self.archive.count_added_after(at, include_restricted=include_restricted)
             if at
             else 0,
-            "interpreted": result.interpreted,
-            "total": result.total,
-            "page": request.page,
-            "per_page": request.per_page,
-            "partial": result.partial or cut.passed,
-            "suggestion": result.suggestion,
-            "notes": self._notes(parsed, result.notes, request),
-            "facets": result.facets,
-            "hits": hits,
-        }
+            interpreted=result.interpreted,
+            total=result.total,
+            page=request.page,
+            per_page=request.per_page,
+            partial=result.partial or cut.passed,
+            suggestion=result.suggestion,
+            notes=self._notes(parsed, result.notes, request),
+            facets=result.facets,
+            hits=hits,
+        )
 
     def export(
         self,
@@ -108,7 +110,7 @@ class SearchService:
         limit: int | str = MAX_EXPORT,
         include_restricted: bool = False,
         as_of: str | None = None,
-    ) -> dict[str, Any]:
+    ) -> ExportResult:
         """The first `limit` (at most MAX_EXPORT) hits of a search, each as an exports.Entry (the
         document, the version that matched, its best passage), for exports.export. Without
         snippets, so a thousand hits cost about one search; the same deadline bounds it."""
@@ -129,15 +131,15 @@ class SearchService:
             best = best or self.archive.passages(hit.version, limit=1)
             withdrawn = doc.withdrawn if at else ""
             entries.append(Entry(doc, hit.version, best[0] if best else None, withdrawn))
-        return {
-            "query": q,
-            "as_of": at,
-            "historic": bool(at),
-            "total": result.total,
-            "partial": result.partial,
-            "notes": self._notes(parsed, result.notes, request),
-            "entries": entries,
-        }
+        return ExportResult(
+            query=q,
+            as_of=at,
+            historic=bool(at),
+            total=result.total,
+            partial=result.partial,
+            notes=self._notes(parsed, result.notes, request),
+            entries=entries,
+        )
 
     @contextmanager
     def _scope(self, at: str, include_restricted: bool) -> Iterator[Scope]:
@@ -199,7 +201,7 @@ class SearchService:
 
     def more_like_this(
         self, doc_id: str, limit: int = 5, *, include_restricted: bool = False
-    ) -> list[dict[str, Any]]:
+    ) -> list[Hit]:
         """Documents like this one (by its key terms), best first. Raises NotFound."""
         doc = self.archive.get_document(doc_id)
         if doc.withdrawn:
@@ -271,7 +273,7 @@ class SearchService:
         return sort
 
     # -- the hits ------------------------------------------------------------------------------
-    def _hit(self, hit: DocHit, marks: Marks, scope: Scope, cut: Deadline) -> dict[str, Any] | None:
+    def _hit(self, hit: DocHit, marks: Marks, scope: Scope, cut: Deadline) -> Hit | None:
         doc = scope.document(hit)
         if doc is None:
             return None
@@ -280,35 +282,32 @@ class SearchService:
         if not chosen and not hit.outside:
             chosen = self.archive.passages(hit.version, limit=1)
         passages = [self._passage(p, marks, cut, p.language or doc.language) for p in chosen]
-        return {
-            "id": doc.id,
-            "version": hit.version,
-            "title": doc.title,
-            "kind": doc.kind.value,
-            "date": doc.date,
-            "date_basis": doc.date_basis,  # what the date (and a date filter) is the date of
-            "current_to": str(doc.meta.get("current_to") or ""),  # a consolidation's
-            "genre": doc.genre,  # "" for a primary source; "press release", "summary", "commentary"
-            "court": doc.court,
-            "jurisdiction": doc.jurisdiction,
-            "identifiers": list(doc.identifiers),
-            "citation": short_citation(doc),
-            # the formal styles, for the reader's chosen one on the result line
-            "cite": {style: format_citation(doc, style) for style in STYLES},
-            "score": round(hit.score, 4),
-            "restricted": doc.restricted,
-            # as of a past time: a document withdrawn since (why), and whether this version is
-            # still the current one (else the hit links the version it matched in)
-            "withdrawn": doc.withdrawn if scope.historic else "",
-            "current": hit.version == doc.current_version,
-            "snippet": passages[0]["snippet"] if passages else "",
-            "passages": passages,
-            "outside": hit.outside,  # found only outside the main text (a side column, a running head)
-        }
+        return Hit(
+            id=doc.id,
+            version=hit.version,
+            title=doc.title,
+            kind=doc.kind.value,
+            date=doc.date,
+            date_basis=doc.date_basis,
+            current_to=str(doc.meta.get("current_to") or ""),
+            genre=doc.genre,
+            court=doc.court,
+            jurisdiction=doc.jurisdiction,
+            identifiers=tuple(doc.identifiers),
+            citation=short_citation(doc),
+            cite={style: format_citation(doc, style) for style in STYLES},
+            score=round(hit.score, 4),
+            restricted=doc.restricted,
+            withdrawn=doc.withdrawn if scope.historic else "",
+            current=hit.version == doc.current_version,
+            snippet=passages[0].snippet if passages else "",
+            passages=tuple(passages),
+            outside=hit.outside,
+        )
 
     def _passage(
         self, p: Passage, marks: Marks, cut: Deadline, language: str = ""
-    ) -> dict[str, Any]:
+    ) -> PassageSnippet:
         # past the search's deadline, the passage's opening words instead of marked fragments
         marks = Marks() if cut.expired() else marks
 
@@ -328,14 +327,8 @@ class SearchService:
                 if "<mark>" in marked:
                     snippet = f"{marked} — {snippet}"
                     break
-        return {
-            "anchor": p.anchor,
-            "page": p.page,
-            "label": pin_label(p),  # the document's own numbering, else the page, else ""
-            "heading": p.heading,
-            "ocr": p.ocr,
-            "snippet": snippet,
-        }
+        # the label: the document's own numbering, else the page, else ""
+        return PassageSnippet(p.anchor, p.page, pin_label(p), p.heading, p.ocr, snippet)
 
 
 @dataclass(frozen=True)

@@ -422,7 +422,7 @@ class Verifier:
                     result = self.lib.search.search(
                         query, per_page=CANDIDATES, include_restricted=self.include_restricted
                     )
-                    self._searches[query] = [h["id"] for h in result["hits"]]
+                    self._searches[query] = [h.id for h in result.hits]
                 except QueryError:
                     self._searches[query] = []
             ids.extend(i for i in self._searches[query] if i not in ids)

@@ -32,7 +32,8 @@ def search() -> Any:
         return export_search(fmt)
     params = search_params(request.args)
     q = params.pop("q")
-    return jsonify(library().search.search(q, **params, include_restricted=sees_restricted()))
+    result = library().search.search(q, **params, include_restricted=sees_restricted())
+    return jsonify(result.to_json())
 
 
 @bp.get("/documents/<doc_id>")

@@ -21,6 +21,7 @@ from magsearch.config import Settings
 from magsearch.errors import NotFound, QueryError
 from magsearch.library import Library, open_library
 from magsearch.models import Document, Passage, Version
+from magsearch.results import Hit
 
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 VERSION_RE = re.compile(r"^[0-9a-f]{64}$")
@@ -39,7 +40,7 @@ class LibraryHolder:
         self._pid = os.getpid() if library is not None else None
         self._owned = library is None
         self._lock = threading.Lock()
-        self.similar_cache: dict[tuple[str, str, bool], list[dict[str, Any]]] = {}
+        self.similar_cache: dict[tuple[str, str, bool], list[Hit]] = {}
         self.similar_generation = -1  # the index generation the similar_cache was filled from
         self._accounts: tuple[Library, Accounts] | None = None
 
@@ -187,7 +188,7 @@ def wants_json() -> bool:
 
 def similar(
     lib: Library, doc: Document, limit: int = 5, *, include_restricted: bool = False
-) -> list[dict[str, Any]]:
+) -> list[Hit]:
     """ "More like this", when the search service offers it (its absence is not an error).
     It costs a search of its own, so it is kept per (document, version) until the next commit to
     the index (by any process: a withdrawn document leaves every page at once); what has been
@@ -204,15 +205,14 @@ def similar(
     key = (doc.id, doc.current_version, include_restricted)
     if key not in cache:
         try:
-            result = more_like_this(doc.id, include_restricted=include_restricted)
+            hits = more_like_this(doc.id, include_restricted=include_restricted)
         except (QueryError, NotFound):
-            result = []
-        hits = result.get("hits", []) if isinstance(result, dict) else list(result or [])
+            hits = []
         if len(cache) >= SIMILAR_CACHE_SIZE:
             cache.clear()
-        cache[key] = [h for h in hits if isinstance(h, dict) and h.get("id") not in (None, doc.id)]
+        cache[key] = [h for h in hits if h.id != doc.id]
     hidden = lib.search.hidden(include_restricted=include_restricted)
-    return [h for h in cache[key] if h["id"] not in hidden][:limit]
+    return [h for h in cache[key] if h.id not in hidden][:limit]
 
 
 def document_context(

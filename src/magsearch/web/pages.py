@@ -34,12 +34,12 @@ def search() -> Any:
         return _home(hint="q" in request.args)
     q = params.pop("q")
     result = library().search.search(q, **params, include_restricted=sees_restricted())
-    if result["historic"]:
-        params["as_of"] = result["as_of"]  # as the service reads it: 2026-12-04T18:13:51Z
-    state = search_state({"q": result["query"], **params})
+    if result.historic:
+        params["as_of"] = result.as_of  # as the service reads it: 2026-12-04T18:13:51Z
+    state = search_state({"q": result.query, **params})
     # the time that reproduces this page: the one asked for, else the time of this search
-    result["as_of"] = result["as_of"] or now_iso()
-    permalink = search_state({"q": result["query"], **params, "as_of": result["as_of"]})
+    result.as_of = result.as_of or now_iso()
+    permalink = search_state({"q": result.query, **params, "as_of": result.as_of})
     return render_template("search.html", r=result, state=state, permalink=permalink)
 
 
@@ -59,15 +59,14 @@ def export_search(fmt: str) -> Any:
         include_restricted=sees_restricted(),
         as_of=params["as_of"],
     )
-    body = exports.export(out["entries"], fmt, _pinned_links if out["historic"] else _links)
+    body = exports.export(out.entries, fmt, _pinned_links if out.historic else _links)
     headers = {
         "Content-Type": exports.MEDIA_TYPES[fmt],
         "Content-Disposition": f'attachment; filename="search.{exports.EXTENSIONS[fmt]}"',
-        "X-Result-Total": str(out["total"]),  # documents found; the file holds the first of them
-        "X-Result-Count": str(len(out["entries"])),
-        "X-Result-Partial": "true" if out["partial"] else "false",  # the deadline cut the search
-        "X-Result-As-Of": out["as_of"]
-        or now_iso(),  # ?as_of= with this time gives the same file again
+        "X-Result-Total": str(out.total),  # documents found; the file holds the first of them
+        "X-Result-Count": str(len(out.entries)),
+        "X-Result-Partial": "true" if out.partial else "false",  # the deadline cut the search
+        "X-Result-As-Of": out.as_of or now_iso(),  # ?as_of= with this time: the same file again
         "Vary": "Accept",
     }
     return body, 200, headers
@@ -131,12 +130,12 @@ def search_feed() -> Any:
     params.pop("as_of")  # a feed follows the archive as it grows
     lib = library()
     result = lib.search.search(params.pop("q"), **params)
-    docs = views.documents_by_id(lib.archive, [h["id"] for h in result["hits"]])
-    entries = [_entry(docs[h["id"]], h["snippet"]) for h in result["hits"] if h["id"] in docs]
-    state = search_state({"q": result["query"], **params})
+    docs = views.documents_by_id(lib.archive, [h.id for h in result.hits])
+    entries = [_entry(docs[h.id], h.snippet) for h in result.hits if h.id in docs]
+    state = search_state({"q": result.query, **params})
     self_url = url_for("pages.search_feed", _external=True, **state)
     return _atom(
-        f"Search: {result['query']}",
+        f"Search: {result.query}",
         entries,
         self_url,
         url_for("pages.search", _external=True, **state),
