@@ -290,9 +290,7 @@ def run_whoosh(
             partial += res.partial
         else:
             parsed = service._parse(q, browse=False)
-            res2 = service.backend.search(
-                SearchRequest(text=q, parsed=parsed.node, passages_per_hit=0)
-            )
+            res2 = service.backend.search(SearchRequest(query=parsed.node, passages_per_hit=0))
             partial += res2.partial
         times.append(time.perf_counter() - start)
     return times, partial

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from magsearch import snippets
 from magsearch.archive import Archive, NewVersion
 from magsearch.config import Settings
 from magsearch.errors import MagsearchError, NotFound, QueryError
@@ -18,6 +19,7 @@ from magsearch.index.sync import index_documents
 from magsearch.index.whoosh import WhooshIndex
 from magsearch.models import Citation, Passage
 from magsearch.querylang import parse
+from magsearch.results import SearchResponse
 from magsearch.search import SearchService
 
 FILLER = "The parties made further submissions on the procedure and the costs of the proceedings."
@@ -210,7 +212,7 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SearchService]
     archive.close()
 
 
-def ids(res: dict[str, Any]) -> list[str]:
+def ids(res: SearchResponse) -> list[str]:
     return [h.id for h in res.hits]
 
 
@@ -512,6 +514,30 @@ def test_pages_and_total(service: SearchService) -> None:
 
 
 # -- the hits -------------------------------------------------------------------------------------
+def _reads(service: SearchService, **kwargs: Any) -> tuple[SearchResponse, int]:
+    """A search, and how many statements it ran on the catalog."""
+    statements: list[str] = []
+    service.archive.db.set_trace_callback(statements.append)
+    try:
+        res = service.search("the", **kwargs)
+    finally:
+        service.archive.db.set_trace_callback(None)
+    return res, len(statements)
+
+
+def test_the_archive_is_read_once_per_page_not_per_hit(service: SearchService) -> None:
+    """Documents and passages of a page of hits come from a few catalog reads for the whole page:
+    a page of every document costs what a page of one costs."""
+    one, few = _reads(service, per_page=1)
+    every, many = _reads(service, per_page=100)
+    assert len(one.hits) == 1 and len(every.hits) == len(DOCS) > 5
+    assert all(h.passages for h in every.hits)
+    assert many == few <= 8, (few, many)
+    export = service.export("the")
+    assert [e.doc.id for e in export.entries] == ids(every)
+    assert all(e.passage is not None for e in export.entries)
+
+
 def test_hit_shape_passages_and_escaped_snippets(service: SearchService) -> None:
     res = service.search("government argued")
     hit = res.hits[0]
@@ -627,21 +653,29 @@ SNIPPET_TEXT = (
 )
 
 
-def _terms(ix: WhooshIndex, words: str) -> frozenset[str]:
-    return frozenset(ix._key(w) for w in words.split())
+def _marked(words: str) -> str:
+    """SNIPPET_TEXT's snippet for these words, as the service makes it: magsearch.snippets with
+    the index's own tokens and terms (WhooshIndex.analysis)."""
+    analysis = WhooshIndex(None).analysis
+
+    def key(token: str) -> tuple[str, ...]:
+        return analysis.keys(token, "")
+
+    terms = frozenset(t for w in words.split() for t in key(w))
+    return snippets.snippet(
+        SNIPPET_TEXT, snippets.Marks(terms), key, token=analysis.token, split=analysis.split
+    )
 
 
 def test_snippet_marks_small_words_only_inside_a_phrase() -> None:
-    ix = WhooshIndex(None)
-    out = ix.highlight(SNIPPET_TEXT, _terms(ix, "the medical care given to the first applicant"))
+    out = _marked("the medical care given to the first applicant")
     assert "<mark>the</mark> <mark>medical</mark>" in out
     assert out.startswith("31. Turning to the present case, the Court")  # stray "to the" unmarked
-    assert ix.highlight(SNIPPET_TEXT, _terms(ix, "the")).count("<mark>") >= 3  # alone, it is marked
+    assert _marked("the").count("<mark>") >= 3  # alone, it is marked
 
 
 def test_snippet_fragments_never_repeat_text() -> None:
-    ix = WhooshIndex(None)
-    out = ix.highlight(SNIPPET_TEXT, _terms(ix, "court diagnosis"))
+    out = _marked("court diagnosis")
     for fragment in out.split(" … "):
         plain = fragment.replace("<mark>", "").replace("</mark>", "")
         assert out.replace("<mark>", "").replace("</mark>", "").count(plain) == 1

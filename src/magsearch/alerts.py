@@ -30,7 +30,7 @@ import logging
 import secrets
 import sqlite3
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
@@ -155,7 +155,9 @@ class Alerts:
             raise AlertError(f"unknown sort {sort[:30]!r} (use one of: {', '.join(SORTS)})")
         if not query.strip() and not filters:
             raise AlertError("an empty search cannot be saved: give some words or a filter")
-        check = SearchService(self.archive, cast(IndexBackend, _Nothing()), self.settings)
+        check = SearchService(
+            self.archive, cast(IndexBackend, _Nothing()), self.settings, loose=False, suggest=False
+        )
         check.search(query, filters=filters, sort=sort, per_page=1)  # raises QueryError
         count = self.archive.db.execute(
             "SELECT COUNT(*) FROM saved_searches WHERE user_id=?", (user.id,)
@@ -384,7 +386,10 @@ class Alerts:
         mem = WhooshIndex(None)
         try:
             mem.write(records, fresh=[r.doc.id for r in records])
-            service = _Percolator(self.archive, _Strict(mem), self.settings)
+            # searched strictly: a document matches only if it meets the whole query (no "some of
+            # the words" fall-back, which on a handful of documents would alert on documents the
+            # saved search would never show), and no spelling suggestion
+            service = _Percolator(self.archive, mem, self.settings, loose=False, suggest=False)
             found: list[tuple[SavedSearch, Hit]] = []
             for saved, user in searches:
                 try:
@@ -556,26 +561,7 @@ class _Nothing:
     schema_version = 0
 
     def search(self, request: SearchRequest) -> SearchResult:
-        return SearchResult(total=0, hits=[], facets={}, interpreted="")
-
-    def highlight(self, text: str, terms: tuple[str, ...], **_: Any) -> str:
-        return text
-
-
-class _Strict:
-    """The in-memory index, searched strictly: a document matches only if it meets the whole
-    query (no "some of the words" fall-back, which on a handful of documents would alert on
-    documents the saved search would never show), and no spelling suggestion."""
-
-    def __init__(self, inner: WhooshIndex) -> None:
-        self.inner = inner
-        self.schema_version = inner.schema_version
-
-    def search(self, request: SearchRequest) -> SearchResult:
-        return self.inner.search(replace(request, loose=False, suggest=False))
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.inner, name)
+        return SearchResult(total=0, hits=[], facets={})
 
 
 class _Percolator(SearchService):

@@ -18,15 +18,17 @@ import os
 import sqlite3
 import tempfile
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from .errors import ArchiveError, NotFound
 from .models import Citation, Document, Kind, Passage, Version
+
+_T = TypeVar("_T")
 
 CATALOG_SCHEMA = 1
 
@@ -570,6 +572,26 @@ class Archive:
         ).fetchall()
         return _document(row, tuple(r[0] for r in idents))
 
+    def find_documents(self, doc_ids: Iterable[str]) -> dict[str, Document]:
+        """The documents with these ids that exist, by id: a page of hits in two queries (not
+        two per hit, as find_document)."""
+        wanted = list(dict.fromkeys(doc_ids))
+        rows: list[sqlite3.Row] = []
+        idents: dict[str, list[str]] = {}
+        for chunk in _chunks(wanted):
+            marks = ",".join("?" * len(chunk))
+            rows += self.db.execute(
+                f"SELECT d.*, d.id IN ({RESTRICTED_IDS}) AS restricted FROM documents d "
+                f"WHERE d.id IN ({marks})",
+                chunk,
+            ).fetchall()
+            for doc_id, value in self.db.execute(
+                f"SELECT doc_id, value FROM identifiers WHERE doc_id IN ({marks}) ORDER BY rowid",
+                chunk,
+            ):
+                idents.setdefault(doc_id, []).append(value)
+        return {r["id"]: _document(r, tuple(idents.get(r["id"], ()))) for r in rows}
+
     def get_document(self, doc_id: str) -> Document:
         doc = self.find_document(doc_id)
         if doc is None:
@@ -645,6 +667,52 @@ class Archive:
         ).fetchall()
         languages = self._languages(version)
         return {r["anchor"]: _passage(r, languages) for r in rows}
+
+    def hit_passages(
+        self, anchors: Mapping[str, Sequence[str]], first: Iterable[str] = ()
+    ) -> dict[str, list[Passage]]:
+        """A page of hits' passages at once: for each version, its passages with the given anchors
+        (in the order given, those that exist); for each version in `first` that has none of them,
+        its first passage. A few queries for the whole page, not several per hit."""
+        found: dict[str, dict[str, Passage]] = {}
+        pairs = [(v, a) for v, wanted in anchors.items() for a in dict.fromkeys(wanted)]
+        languages = self._languages_of([*anchors, *first])
+        for chunk in _chunks(pairs, 200):
+            where = " OR ".join("(version=? AND anchor=?)" for _ in chunk)  # each an index search
+            for r in self.db.execute(
+                f"SELECT * FROM passages WHERE {where}",
+                [x for pair in chunk for x in pair],
+            ):
+                found.setdefault(r["version"], {})[r["anchor"]] = _passage(
+                    r, languages.get(r["version"])
+                )
+        out = {
+            v: [found[v][a] for a in wanted if a in found.get(v, {})]
+            for v, wanted in anchors.items()
+        }
+        bare = [v for v in dict.fromkeys(first) if not out.get(v)]
+        for versions in _chunks(bare):
+            marks = ",".join("?" * len(versions))
+            for r in self.db.execute(
+                f"SELECT p.* FROM passages p JOIN (SELECT version, MIN(seq) AS seq FROM passages "
+                f"WHERE version IN ({marks}) GROUP BY version) f "
+                "ON p.version = f.version AND p.seq = f.seq",
+                versions,
+            ):
+                out[r["version"]] = [_passage(r, languages.get(r["version"]))]
+        return out
+
+    def _languages_of(self, versions: Iterable[str]) -> dict[str, dict[str, str]]:
+        """_languages of many versions at once."""
+        out: dict[str, dict[str, str]] = {}
+        for chunk in _chunks(list(dict.fromkeys(versions))):
+            marks = ",".join("?" * len(chunk))
+            for version, raw in self.db.execute(
+                f"SELECT version, languages_json FROM version_text WHERE version IN ({marks})",
+                chunk,
+            ):
+                out[version] = json.loads(raw)
+        return out
 
     def version_with_anchor(self, doc_id: str, anchor: str) -> str | None:
         """The newest version of a document that has this anchor (permalinks never break)."""
@@ -1052,6 +1120,11 @@ def _document(row: sqlite3.Row, identifiers: tuple[str, ...]) -> Document:
         withdrawn=row["withdrawn"],
         restricted=bool(row["restricted"]) if "restricted" in row.keys() else False,
     )
+
+
+def _chunks(items: Sequence[_T], size: int = 500) -> list[Sequence[_T]]:
+    """Items in pieces of at most `size`, each within SQLite's limit on query parameters."""
+    return [items[i : i + size] for i in range(0, len(items), size)]
 
 
 def _passage(row: sqlite3.Row, languages: dict[str, str] | None = None) -> Passage:

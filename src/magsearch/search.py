@@ -16,18 +16,18 @@ import re
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from . import querylang
+from . import policy, querylang, snippets
 from .archive import Archive, now_iso
 from .cite import STYLES, format_citation, pin_label, short_citation
 from .config import Settings
 from .errors import NotFound, QueryError
 from .exports import MAX_HITS as MAX_EXPORT
 from .exports import Entry
-from .index.base import DocHit, IndexBackend, SearchRequest
+from .index.base import DocHit, IndexBackend, SearchRequest, SearchResult
 from .index.history import History
 from .index.history import keys as history_keys
 from .index.sync import read_pending
@@ -49,10 +49,15 @@ DATE_NOTE = (
 
 
 class SearchService:
-    def __init__(self, archive: Archive, backend: IndexBackend, settings: Settings) -> None:
+    def __init__(
+        self, archive: Archive, backend: IndexBackend, settings: Settings, *,
+        loose: bool = True, suggest: bool = True,
+    ) -> None:  # fmt: skip
         self.archive = archive
         self.backend = backend
         self.settings = settings
+        self.loose = loose  # a sentence, or words no document has all of: some of the words
+        self.suggest = suggest  # few hits: look for a better spelling
         self._history: History | None = None  # opened by the first search as of a past time
 
     def search(
@@ -73,16 +78,15 @@ class SearchService:
         `as_of` (ISO 8601, UTC) searches the archive as it stood then (see `_scope`)."""
         at = parse_as_of(as_of) if as_of else ""
         with self._scope(at, include_restricted) as scope:
-            parsed, request = self._request(
-                q, filters, sort, scope,
+            found = self._find(
+                q, filters, sort, scope, suggest=self.suggest,
                 page=_bounded("page", page, 1, MAX_PAGE),
                 per_page=_bounded("per_page", per_page, 1, MAX_PER_PAGE),
             )  # fmt: skip
-            deadline = time.monotonic() + request.time_limit
-            result = scope.backend.search(request)
-        cut = Deadline(deadline)
+        result, request = found.result, found.request
+        cut = Deadline(found.deadline)
         marks = Marks(frozenset(result.terms), result.phrases, result.idents)
-        hits = [h for h in (self._hit(h, marks, scope, cut) for h in result.hits) if h]
+        hits = self._hits(result.hits, marks, scope, cut)
         return SearchResponse(
             query=q,
             as_of=at,
@@ -90,13 +94,13 @@ class SearchService:
             added_since=self.archive.count_added_after(at, include_restricted=include_restricted)
             if at
             else 0,
-            interpreted=result.interpreted,
+            interpreted=found.interpreted,
             total=result.total,
             page=request.page,
             per_page=request.per_page,
             partial=result.partial or cut.passed,
-            suggestion=result.suggestion,
-            notes=self._notes(parsed, result.notes, request),
+            suggestion=found.suggestion,
+            notes=found.notes,
             facets=result.facets,
             hits=hits,
         )
@@ -116,28 +120,29 @@ class SearchService:
         snippets, so a thousand hits cost about one search; the same deadline bounds it."""
         at = parse_as_of(as_of) if as_of else ""
         with self._scope(at, include_restricted) as scope:
-            parsed, request = self._request(
-                q, filters, sort, scope,
+            found = self._find(
+                q, filters, sort, scope, suggest=False,
                 page=1, per_page=_bounded("limit", limit, 1, MAX_EXPORT), passages_per_hit=1,
             )  # fmt: skip
-            result = scope.backend.search(request)
+        result = found.result
+        docs = scope.documents(result.hits)
+        shown = [h for h in result.hits if h.doc_id in docs]
+        best = self.archive.hit_passages(
+            {h.version: [p.anchor for p in h.passages] for h in shown},
+            first=[h.version for h in shown],
+        )
         entries = []
-        for hit in result.hits:
-            doc = scope.document(hit)
-            if doc is None:
-                continue
-            found = self.archive.passages_by_anchor(hit.version, [p.anchor for p in hit.passages])
-            best = [found[p.anchor] for p in hit.passages if p.anchor in found]
-            best = best or self.archive.passages(hit.version, limit=1)
+        for hit in shown:
+            doc, chosen = docs[hit.doc_id], best.get(hit.version)
             withdrawn = doc.withdrawn if at else ""
-            entries.append(Entry(doc, hit.version, best[0] if best else None, withdrawn))
+            entries.append(Entry(doc, hit.version, chosen[0] if chosen else None, withdrawn))
         return ExportResult(
             query=q,
             as_of=at,
             historic=bool(at),
             total=result.total,
             partial=result.partial,
-            notes=self._notes(parsed, result.notes, request),
+            notes=found.notes,
             entries=entries,
         )
 
@@ -174,30 +179,80 @@ class SearchService:
             self._history.close()
             self._history = None
 
-    def _request(
-        self, q: Any, filters: Any, sort: str, scope: Scope, **options: Any
-    ) -> tuple[querylang.Parsed, SearchRequest]:
-        """The checked query and filters as one request to the index. Raises QueryError."""
+    def _find(
+        self, q: Any, filters: Any, sort: str, scope: Scope, *, suggest: bool, **page: Any
+    ) -> Found:
+        """The checked query and filters run by the engine, read as the policy says: a query
+        typed as a sentence needs only some of its words, plain words that no document has all
+        of fall back to some of them, and few hits look for a better spelling. Raises QueryError.
+        """
         checked = self._filters(filters or {})
         parsed = self._parse(q, browse=bool(checked))
-        return parsed, SearchRequest(
-            text=q if isinstance(q, str) else "",
+        limit = self.settings.search_time_limit
+        request = SearchRequest(
+            query=parsed.node,
             filters=checked,
-            sort=self._sort(sort),
-            time_limit=self.settings.search_time_limit,
-            parsed=parsed.node,
-            max_expansions=self.settings.wildcard_max_expansions,
-            loose=not parsed.explicit_and,
             hidden=scope.hidden,
-            **options,
+            sort=self._sort(sort),
+            time_limit=limit,
+            max_expansions=self.settings.wildcard_max_expansions,
+            **page,
         )
-
-    @staticmethod
-    def _notes(parsed: querylang.Parsed, found: list[str], request: SearchRequest) -> list[str]:
-        notes = [*parsed.notes, *found]
-        if "year" in request.filters or _has_date(parsed.node):
+        deadline = time.monotonic() + limit
+        engine = scope.backend
+        loose = self.loose and not parsed.explicit_and
+        shown, notes, result = parsed.node, [*parsed.notes], None
+        sentence = policy.sentence(parsed.node) if loose else None
+        if sentence is not None:  # typed as a sentence: some of its words, the most first
+            result = engine.search(_within(request, deadline, sentence))
+            if result.at_least:
+                shown = sentence.shown
+                left_out = [w.text for w in sentence.dropped]
+                result.notes.append(
+                    f"read as a sentence: showing the documents with at least {result.at_least} "
+                    f"of its {len(shown.children)} words, the most first"
+                    + (f" (left out: {', '.join(left_out)})" if left_out else "")
+                )
+            else:
+                result = None
+        if result is None:
+            result = engine.search(request)
+        notes += result.notes
+        suggestion = ""
+        if suggest and result.total < policy.SUGGEST_BELOW and not result.partial:
+            suggestion = self._suggestion(engine, q, shown, request, result.total, deadline)
+        some = policy.some_words(shown) if loose and shown is parsed.node else None
+        if some is not None and result.total == 0 and not result.partial:
+            fallback = engine.search(_within(request, deadline, some))
+            if fallback.at_least:
+                shown, result = some.shown, fallback
+                if result.total:
+                    notes.append(
+                        f"no document has all of these words: showing those with at least "
+                        f"{result.at_least} of the {len(shown.children)}, the most first"
+                    )
+        if "year" in checked or _has_date(parsed.node):
             notes.append(DATE_NOTE)
-        return list(dict.fromkeys(notes))
+        interpreted = querylang.render(shown)
+        return Found(request, result, interpreted, suggestion, list(dict.fromkeys(notes)), deadline)
+
+    def _suggestion(
+        self, engine: IndexBackend, q: Any, shown: querylang.Node, request: SearchRequest,
+        total: int, deadline: float,
+    ) -> str:  # fmt: skip
+        """The query with its unknown or rare words replaced by frequent near spellings from the
+        archive, when that finds more documents; else ""."""
+        if not isinstance(q, str) or not q:
+            return ""
+        text = policy.respelled(engine, q, shown, request.hidden)
+        if not text:
+            return ""
+        try:
+            node = querylang.parse(text).node
+            found, cut = engine.count(_within(request, deadline, node))
+        except QueryError:  # the respelled query is not one (a word became an operator, say)
+            return ""
+        return text if found > total and not cut else ""
 
     def more_like_this(
         self, doc_id: str, limit: int = 5, *, include_restricted: bool = False
@@ -227,7 +282,7 @@ class SearchService:
         )
         marks = Marks(frozenset(result.terms))
         scope = Scope(self.archive, self.backend, hidden)
-        return [h for h in (self._hit(h, marks, scope, cut) for h in result.hits) if h]
+        return self._hits(result.hits, marks, scope, cut)
 
     def hidden(self, *, include_restricted: bool) -> frozenset[str]:
         """The documents a reader must not find (the one filter of every read of the index):
@@ -262,6 +317,8 @@ class SearchService:
                 raise QueryError(f"too many or too long {key} filter values")
             if key == "year" and any(not re.fullmatch(r"\d{4}", v) for v in vals):
                 raise QueryError(f"year filter must be four digits (got {vals[0][:20]!r})")
+            if key == "kind":  # "judgment", "Act", "statute": the kinds the index holds
+                vals = tuple(querylang.KIND_ALIASES.get(v.lower(), v.lower()) for v in vals)
             if vals:
                 out[key] = vals
         return out
@@ -273,14 +330,25 @@ class SearchService:
         return sort
 
     # -- the hits ------------------------------------------------------------------------------
-    def _hit(self, hit: DocHit, marks: Marks, scope: Scope, cut: Deadline) -> Hit | None:
-        doc = scope.document(hit)
-        if doc is None:
-            return None
-        found = self.archive.passages_by_anchor(hit.version, [p.anchor for p in hit.passages])
-        chosen = [found[p.anchor] for p in hit.passages if p.anchor in found]
-        if not chosen and not hit.outside:
-            chosen = self.archive.passages(hit.version, limit=1)
+    def _hits(self, hits: Sequence[DocHit], marks: Marks, scope: Scope, cut: Deadline) -> list[Hit]:
+        """A page of hits filled from the archive, which is asked once for the page (documents,
+        then passages: those the index chose, else a version's first, but for a hit found only
+        outside the main text), not once per hit."""
+        docs = scope.documents(hits)
+        shown = [h for h in hits if h.doc_id in docs]
+        chosen = self.archive.hit_passages(
+            {h.version: [p.anchor for p in h.passages] for h in shown},
+            first=[h.version for h in shown if not h.outside],
+        )
+        return [
+            self._hit(h, docs[h.doc_id], chosen.get(h.version, []), marks, scope, cut)
+            for h in shown
+        ]
+
+    def _hit(
+        self, hit: DocHit, doc: Document, chosen: list[Passage], marks: Marks, scope: Scope,
+        cut: Deadline,
+    ) -> Hit:  # fmt: skip
         passages = [self._passage(p, marks, cut, p.language or doc.language) for p in chosen]
         return Hit(
             id=doc.id,
@@ -311,13 +379,14 @@ class SearchService:
         # past the search's deadline, the passage's opening words instead of marked fragments
         marks = Marks() if cut.expired() else marks
 
+        analysis = self.backend.analysis
+
+        def key(token: str) -> tuple[str, ...]:
+            return analysis.keys(token, language)
+
         def mark(text: str) -> str:
-            return self.backend.highlight(
-                text,
-                tuple(marks.terms),
-                phrases=marks.phrases,
-                idents=marks.idents,
-                language=language,
+            return snippets.snippet(
+                text, marks, key, top=2, token=analysis.token, split=analysis.split
             )
 
         snippet = mark(p.text)
@@ -329,6 +398,28 @@ class SearchService:
                     break
         # the label: the document's own numbering, else the page, else ""
         return PassageSnippet(p.anchor, p.page, pin_label(p), p.heading, p.ocr, snippet)
+
+
+@dataclass(frozen=True)
+class Found:
+    """A query as the engine ran it, and as the service read it."""
+
+    request: SearchRequest
+    result: SearchResult
+    interpreted: str  # the query as run (a sentence or a fall-back: some of its words)
+    suggestion: str
+    notes: list[str]
+    deadline: float  # of the whole search, snippets included
+
+
+def _within(
+    request: SearchRequest, deadline: float, query: querylang.Node | policy.SomeOf
+) -> SearchRequest:
+    """The request for another query (or some of the words), in the time left of the search."""
+    left = max(deadline - time.monotonic(), 0.0)
+    if isinstance(query, policy.SomeOf):
+        return replace(request, query=query.query, some_of=query.some_of, time_limit=left)
+    return replace(request, query=query, time_limit=left)
 
 
 @dataclass(frozen=True)
@@ -345,16 +436,16 @@ class Scope:
     def historic(self) -> bool:
         return self.versions is not None
 
-    def document(self, hit: DocHit) -> Document | None:
-        """The document of a hit, or None when the reader may not see it (the index can be
-        behind the catalog: a document withdrawn or purged a moment ago)."""
+    def documents(self, hits: Sequence[DocHit]) -> dict[str, Document]:
+        """The documents of hits (by the hit's doc_id: as of a past time, a version's key), but
+        those the reader may not see (the index can be behind the catalog: a document withdrawn
+        or purged a moment ago). One read of the archive for all of them."""
         if self.versions is None:
-            doc = self.archive.find_document(hit.doc_id)
-            if doc is None or doc.withdrawn or doc.id in self.hidden:
-                return None
-            return doc
-        doc_id = self.versions.get(hit.doc_id)
-        return self.archive.find_document(doc_id) if doc_id else None
+            found = self.archive.find_documents(h.doc_id for h in hits)
+            return {i: d for i, d in found.items() if not d.withdrawn and d.id not in self.hidden}
+        keys = {h.doc_id: self.versions[h.doc_id] for h in hits if h.doc_id in self.versions}
+        found = self.archive.find_documents(keys.values())
+        return {key: found[doc_id] for key, doc_id in keys.items() if doc_id in found}
 
 
 def parse_as_of(value: Any) -> str:

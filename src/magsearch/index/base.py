@@ -9,11 +9,14 @@ The index holds two kinds of record for each document's current version:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
+from magsearch import querylang as ql
 from magsearch.models import Document, Passage
+from magsearch.snippets import Split
 
 
 @dataclass(frozen=True)
@@ -29,22 +32,25 @@ class IndexRecord:
 
 @dataclass(frozen=True)
 class SearchRequest:
-    text: str = ""  # the query in the query language (identifiers already taken out)
-    identifiers: tuple[str, ...] = ()  # normalised identifiers typed in the query
-    filters: dict[str, tuple[str, ...]] = field(
-        default_factory=dict
-    )  # kind/court/jurisdiction/year
+    """What an engine is asked: a parsed query, the reader's filters and hidden documents, an
+    order and a page. The policy (what a query means, when to loosen it, what to suggest) is the
+    search service's; an engine matches, scores, counts and reads postings."""
+
+    query: ql.Node = field(default_factory=ql.MatchAll)  # the query tree (querylang)
+    # facet -> values as the index holds them (kind/court/jurisdiction/year): OR-ed within a
+    # facet, AND-ed across facets
+    filters: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    hidden: frozenset[str] = frozenset()  # ids of documents this reader must not see, or count
     sort: str = "relevance"  # "relevance", "newest", "oldest"
     page: int = 1
     per_page: int = 10
     passages_per_hit: int = 3
     time_limit: float = 2.0
-    more_like: str = ""  # a document id: "more like this"
-    parsed: Any = None  # the query as a querylang tree (None: the backend parses `text` itself)
     max_expansions: int = 200  # words a wildcard or fuzzy term may expand to
-    suggest: bool = True  # look for a better spelling when there are few hits
-    loose: bool = True  # plain words that no document holds all of: fall back to some of them
-    hidden: frozenset[str] = frozenset()  # ids of documents this reader must not see, or count
+    # "some of the words": the query is an Or of clauses (alone, or AND-ed with kind/court/…/date
+    # filters); of its n clauses that have something to search for, a document needs
+    # some_of[n] (0: not applicable, nothing is searched), the documents with more of them first
+    some_of: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -68,13 +74,22 @@ class SearchResult:
     total: int
     hits: list[DocHit]
     facets: dict[str, dict[str, int]]
-    interpreted: str
     partial: bool = False
     terms: tuple[str, ...] = ()  # analysed body terms of the query, for highlighting
     phrases: tuple[tuple[str, ...], ...] = ()  # phrases (analysed), highlighted only whole
     idents: tuple[str, ...] = ()  # identifiers typed (normalised), highlighted whole
-    suggestion: str = ""
     notes: list[str] = field(default_factory=list)
+    at_least: int = 0  # with some_of: the clauses a document needed (0: some_of not applied)
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """How the engine reads a text into index terms, for the snippets (magsearch.snippets) to mark
+    the words the query matched as the index matched them."""
+
+    keys: Callable[[str, str], tuple[str, ...]]  # (token, language) -> its terms at its position
+    token: re.Pattern[str]  # a token of the text
+    split: Split | None = None  # a token -> the pieces indexed apart (CJK bigrams)
 
 
 class IndexBackend(Protocol):
@@ -106,7 +121,13 @@ class IndexBackend(Protocol):
     def generation(self) -> int:
         """A number that changes with every commit to the index, whichever process made it."""
 
-    def search(self, request: SearchRequest) -> SearchResult: ...
+    def search(self, request: SearchRequest) -> SearchResult:
+        """The page of hits (each with its best passages), the total, the facets (each facet
+        counted with every filter but its own) and what to mark in snippets."""
+
+    def count(self, request: SearchRequest) -> tuple[int, bool]:
+        """How many documents match the request's query within its filters (hidden ones never
+        counted), and whether the time limit cut the count."""
 
     def more_like(
         self, doc_id: str, text: str, limit: int = 5, time_limit: float = 2.0,
@@ -115,13 +136,17 @@ class IndexBackend(Protocol):
         """Documents like this one (its text given, as the index keeps none, and its language),
         best first."""
 
-    def highlight(
-        self, text: str, terms: tuple[str, ...], *, top: int = 2,
-        phrases: tuple[tuple[str, ...], ...] = (), idents: tuple[str, ...] = (),
-        language: str = "",
-    ) -> str:  # fmt: skip
-        """Escaped HTML with <mark> around matched terms, phrases (whole) and identifiers (whole):
-        safe to put in a page as it is (magsearch.snippets). `language`: the text's (ISO 639-1),
-        whose words are stemmed as the index stems them."""
+    def words(self, text: str) -> list[str]:
+        """The words of `text` as the index's lexicon holds them (unstemmed), for spelling."""
+
+    def similar_words(
+        self, word: str, max_edits: int, hidden: frozenset[str] = frozenset()
+    ) -> dict[str, int]:
+        """The lexicon's words within `max_edits` edits of `word` (sharing its first letter; the
+        word itself when it is there), each with how many visible documents hold it."""
+
+    @property
+    def analysis(self) -> Analysis:
+        """The engine's tokens and terms, for snippets."""
 
     def close(self) -> None: ...

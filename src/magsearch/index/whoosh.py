@@ -22,7 +22,7 @@ import time
 import warnings
 import weakref
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -35,9 +35,15 @@ from whoosh.searching import Searcher
 from whoosh.writing import NO_MERGE
 
 from magsearch import querylang as ql
-from magsearch import snippets
 from magsearch.errors import IndexUnavailable, QueryError
-from magsearch.index.base import DocHit, IndexRecord, PassageHit, SearchRequest, SearchResult
+from magsearch.index.base import (
+    Analysis,
+    DocHit,
+    IndexRecord,
+    PassageHit,
+    SearchRequest,
+    SearchResult,
+)
 from magsearch.index.whoosh_query import EXPANSION_SCORE, Translation, Translator
 from magsearch.index.whoosh_schema import (
     ENDS,
@@ -77,25 +83,12 @@ SCHEMA_VERSION = 8  # 2: words (unstemmed), pcites, court/jurisdiction as writte
 # 4: outside; 5: CJK bigrams; 6: French, German, Spanish and Russian stems; 7: French plurals;
 # 8: sentence and passage ends
 _VERSION_FILE = "MAGSEARCH_SCHEMA"
-SUGGEST_BELOW = 3  # look for a better spelling when a query finds fewer documents than this
 MORE_LIKE_TERMS = 15
 RESCORE_TOP = 50  # plain multi-word queries: the top hits rescored by where the words stand
 NEXT_TO_WEIGHT = 0.6  # score x (1 + this x share of typed-word pairs next to each other, in order
 NEAR_WEIGHT = 0.3  #   + this x share of pairs within NEAR_WINDOW positions of each other)
 NEAR_WINDOW = 6
 PRIMARY_MARGIN = 0.99  # a document about a primary one scores at most this share of it
-SENTENCE_WORDS = 5  # plain words from which a query is read as a sentence (_sentence)
-# English function words, left out of a query read as a sentence ("may a court try a person after
-# his death" -> court try person death); shorter queries keep them (a phrase needs them too)
-STOP_WORDS = frozenset(
-    """a about above after again against all am an and any are as at be because been before being
-    below between both but by can could did do does doing down during each few for from further
-    had has have having he her here hers him his how i if in into is it its itself may me might more
-    most must my no nor not of off on once only or other our out over own same shall she should so
-    some such than that the their theirs them then there these they this those through to too under
-    until up very was we were what when where whether which while who whom why will with would you
-    your""".split()
-)
 _READ_ATTEMPTS = 10  # tries to read a generation's files (as Whoosh's own reader() does)
 _OPEN_ATTEMPTS = 10  # tries to open a searcher while commits delete merged segments' files
 
@@ -378,40 +371,19 @@ class WhooshIndex:
         deadline = time.monotonic() + request.time_limit
         s = self.searcher()
         cache = self.cache(s)
-        parsed = request.parsed if request.parsed is not None else _parse_request(request)
         see = self.visible(s, request.hidden)
-        tr = self.translate(s, parsed, request.max_expansions, deadline, see)
+        tr = self.translate(s, request.query, request.max_expansions, deadline, see)
         notes = list(tr.notes)
         user = self._user_filters(cache, see, request.filters, notes)
-        sentence = _sentence(parsed) if request.loose else None
-        most = self._most_words(s, cache, see, sentence, request, deadline) if sentence else None
-        if most is not None:  # typed as a sentence: some of its words, the most first
-            assert sentence is not None
-            parsed, tr, coord, need = most
-            run = self._run(s, cache, see, tr, user, request, deadline, coord)
-            left_out = [w.text for w in sentence.dropped]
-            notes.append(
-                f"read as a sentence: showing the documents with at least {need} of its "
-                f"{len(parsed.children)} words, the most first"
-                + (f" (left out: {', '.join(left_out)})" if left_out else "")
-            )
-        else:
-            run = self._run(s, cache, see, tr, user, request, deadline)
-        suggestion = ""
-        if request.suggest and run.total < SUGGEST_BELOW and not run.partial and request.text:
-            suggestion = self._suggest(s, see, request, parsed, run.allowed, run.total, deadline)
-        loose = request.loose and tr.near and isinstance(parsed, ql.And) and most is None
-        if run.total == 0 and not run.partial and loose:
-            assert isinstance(parsed, ql.And)
-            fallback = self._most_words(s, cache, see, parsed, request, deadline)
-            if fallback is not None:
-                parsed, tr, coord, need = fallback
-                run = self._run(s, cache, see, tr, user, request, deadline, coord)
-                if run.total:
-                    notes.append(
-                        f"no document has all of these words: showing those with at least {need} "
-                        f"of the {len(parsed.children)}, the most first"
-                    )
+        coord: dict[int, int] | None = None
+        need = 0
+        if request.some_of:  # some of the words: the documents with more of them first
+            most = self._most_words(s, see, request, deadline)
+            if most is None:
+                return SearchResult(0, [], {}, notes=notes)
+            coord, need = most
+            tr.filters = [*tr.filters, set(coord)]
+        run = self._run(s, cache, see, tr, user, request, deadline, coord)
         hits = [_dochit(s, n, score) for n, score in run.page]
         hits = self._with_passages(s, tr.passage_clauses, hits, request.passages_per_hit, deadline)
         hits = self._outside(s, tr.outside_clauses, hits, deadline)
@@ -419,14 +391,26 @@ class WhooshIndex:
             total=run.total,
             hits=hits,
             facets=_facets(cache, run.matched, user),
-            interpreted=ql.render(parsed),
             partial=run.partial,
             terms=tuple(sorted(tr.terms)),
             phrases=tuple(tr.phrases),
             idents=tuple(tr.idents),
-            suggestion=suggestion,
             notes=notes,
+            at_least=need,
         )
+
+    def count(self, request: SearchRequest) -> tuple[int, bool]:
+        with self._lock:
+            deadline = time.monotonic() + request.time_limit
+            s = self.searcher()
+            cache = self.cache(s)
+            see = self.visible(s, request.hidden)
+            tr = self.translate(s, request.query, request.max_expansions, deadline, see)
+            user = self._user_filters(cache, see, request.filters, [])
+            q = tr.query if tr.query is not None else query.Term("rtype", "doc")
+            base = _intersect(see.docs, [*tr.filters, *user.values()])
+            found, cut = self._matching(s, q, base, deadline)
+            return len(found), cut
 
     def _run(
         self, s: Any, cache: SearcherCache, see: Visible, tr: Translation,
@@ -472,18 +456,17 @@ class WhooshIndex:
         return _Run(page, matched, allowed, max(len(found), len(top)), partial)
 
     def _most_words(
-        self, s: Any, cache: SearcherCache, see: Visible, parsed: ql.And | _Sentence,
-        request: SearchRequest, deadline: float,
-    ) -> tuple[ql.Or, Translation, dict[int, int], int] | None:  # fmt: skip
-        """Plain words no document has all of: the documents with most of them (more than half,
-        one of two; of a sentence's words, more than a third), as an OR of the words restricted to
-        those documents, and how many each has."""
+        self, s: Any, see: Visible, request: SearchRequest, deadline: float
+    ) -> tuple[dict[int, int], int] | None:
+        """The documents with at least request.some_of[n] of the n clauses of the query's Or that
+        have something to search for, and how many each has; None when that is not applicable
+        (fewer than two such clauses, a need of 0) or the deadline cut the counting."""
         counts: Counter[int] = Counter()
         words = 0
-        for child in parsed.children:
+        for child in _clauses(request.query):
             try:
                 one = self.translate(s, child, request.max_expansions, deadline, see)
-            except QueryError:  # a stop word alone: nothing to search for
+            except QueryError:  # nothing to search for in this clause
                 continue
             if one.query is None:
                 continue
@@ -492,22 +475,13 @@ class WhooshIndex:
             if cut:
                 return None
             counts.update(found)
-        if words < 2:
+        need = request.some_of[min(words, len(request.some_of) - 1)]
+        if words < 2 or need <= 0:
             return None
-        if isinstance(parsed, _Sentence):  # more than a third of its words
-            need = words // 3 + 1
-        else:  # more than half (one of two)
-            need = words // 2 + 1 if words > 2 else 1
-        coord = {n: c for n, c in counts.items() if c >= need}
-        loose = ql.Or(parsed.children)
-        tr = self.translate(s, loose, request.max_expansions, deadline, see)
-        if isinstance(parsed, _Sentence) and parsed.filters:  # the typed fields still filter
-            tr.filters += self.translate(s, ql.And(parsed.filters), 0, deadline, see).filters
-        tr.filters = [*tr.filters, set(coord)]
-        return loose, tr, coord, need
+        return {n: c for n, c in counts.items() if c >= need}, need
 
     def _user_filters(
-        self, cache: SearcherCache, see: Visible, filters: dict[str, tuple[str, ...]],
+        self, cache: SearcherCache, see: Visible, filters: Mapping[str, tuple[str, ...]],
         notes: list[str],
     ) -> dict[str, set[int]]:  # fmt: skip
         """The request's filters (values OR-ed within a facet, facets AND-ed) as document sets."""
@@ -517,8 +491,6 @@ class WhooshIndex:
                 continue
             found: list[str] = []
             for v in values:
-                if name == "kind":
-                    v = ql.KIND_ALIASES.get(v.lower(), v.lower())
                 hit = see.values(name, v)
                 if not hit:
                     notes.append(f"filter {name}={v} matches no document")
@@ -620,36 +592,6 @@ class WhooshIndex:
             return hits
         return [replace(h, outside=True) if h.doc_id in found else h for h in hits]
 
-    def _suggest(
-        self, s: Any, see: Visible, request: SearchRequest, parsed: ql.Node, allowed: set[int],
-        total: int, deadline: float,
-    ) -> str:  # fmt: skip
-        """The query with its unknown or rare words replaced by frequent near spellings from the
-        archive, when that finds more documents; else ""."""
-        reader = s.reader()
-        fixes: list[tuple[tuple[int, int], str]] = []
-        for leaf in ql.leaves(parsed):
-            if not isinstance(leaf, ql.Word) or leaf.fuzzy or leaf.prefix or leaf.span == (0, 0):
-                continue
-            plain = [t.text for t in self.plain(leaf.text)]
-            if len(plain) != 1 or len(plain[0]) < 4 or not plain[0].isalpha():
-                continue
-            better = _better_spelling(reader, see, plain[0])
-            if better:
-                fixes.append((leaf.span, better))
-        if not fixes:
-            return ""
-        text = request.text
-        for (start, end), word in sorted(fixes, reverse=True):
-            text = text[:start] + word + text[end:]
-        try:
-            tr = self.translate(s, ql.parse(text).node, request.max_expansions, deadline, see)
-        except QueryError:  # the respelled query is not one (a word became an operator, say)
-            return ""
-        q = tr.query if tr.query is not None else query.Term("rtype", "doc")
-        found, cut = self._matching(s, q, _intersect(allowed, tr.filters), deadline)
-        return text if len(found) > total and not cut else ""
-
     def more_like(
         self, doc_id: str, text: str, limit: int = 5, time_limit: float = 2.0,
         hidden: frozenset[str] = frozenset(), language: str = "",
@@ -666,11 +608,11 @@ class WhooshIndex:
         see = self.visible(s, hidden)
         own = [n for n in s.document_numbers(doc_id=doc_id) if n in see.docs]
         if not own or not text.strip():
-            return SearchResult(0, [], {}, f"more like {doc_id}")
+            return SearchResult(0, [], {})
         key = s.key_terms_from_text("body", text, numterms=MORE_LIKE_TERMS + 2, normalize=True)
         key = [(w, weight) for w, weight in key if w not in ENDS][:MORE_LIKE_TERMS]
         if not key:
-            return SearchResult(0, [], {}, f"more like {doc_id}")
+            return SearchResult(0, [], {})
         q = query.Or([query.Term("body", word, boost=max(weight, 0.01)) for word, weight in key])
         deadline = time.monotonic() + time_limit
         allowed = see.docs - set(own)
@@ -679,25 +621,27 @@ class WhooshIndex:
         pq = [query.Term("text", word) for word, _ in key]
         hits = self._with_passages(s, pq, hits, 1, deadline)
         terms = tuple(word for word, _ in key)
-        return SearchResult(
-            len(hits), hits, {}, f"more like {doc_id}: {' '.join(terms)}", partial, terms
-        )
+        return SearchResult(len(hits), hits, {}, partial, terms)
 
-    def highlight(
-        self, text: str, terms: tuple[str, ...] | frozenset[str], *, top: int = 2,
-        phrases: tuple[tuple[str, ...], ...] = (), idents: tuple[str, ...] = (),
-        language: str = "",
-    ) -> str:  # fmt: skip
-        """Escaped text with <mark>…</mark> around the words whose index term (in `language`) is
-        in `terms`, the phrases where they stand whole and the identifiers: the `top` best
-        fragments (magsearch.snippets)."""
-        marks = snippets.Marks(frozenset(terms), tuple(phrases), tuple(idents))
-        keys = self._keys
+    @property
+    def analysis(self) -> Analysis:
+        """The index's tokens and the terms each stands for in a language (snippets)."""
+        return Analysis(self._keys, TOKEN_RE, pieces)
 
-        def key(token: str) -> tuple[str, ...]:
-            return keys(token, language)
+    def words(self, text: str) -> list[str]:
+        return [t.text for t in self.plain(text)]
 
-        return snippets.snippet(text, marks, key, top=top, token=TOKEN_RE, split=pieces)
+    def similar_words(
+        self, word: str, max_edits: int, hidden: frozenset[str] = frozenset()
+    ) -> dict[str, int]:
+        with self._lock:
+            s = self.searcher()
+            see = self.visible(s, hidden)
+            if max_edits <= 0:
+                near: Iterable[Any] = [word] if ("words", word) in s.reader() else []
+            else:
+                near = s.reader().terms_within("words", word, max_edits, prefix=1)
+            return {w: see.freq("words", w) for w in map(_str, near)}
 
 
 MERGE_FACTOR = 10  # segments of one size tier (a power of 10 documents) merged together
@@ -825,62 +769,14 @@ def _open_files(s: Any) -> None:
                 r.column_reader(name)
 
 
-def _parse_request(request: SearchRequest) -> ql.Node:
-    """A request built without a parsed query: its text, and its identifiers AND-ed."""
-    parts: list[ql.Node] = [ql.Ident(i, i) for i in request.identifiers]
-    if request.text.strip():
-        parts.insert(0, ql.parse(request.text).node)
-    if not parts:
-        return ql.MatchAll()
-    return parts[0] if len(parts) == 1 else ql.And(tuple(parts))
-
-
-@dataclass(frozen=True)
-class _Sentence:
-    """A query typed as a sentence: its words without the stop words, the stop words left out,
-    and its field filters (kind:, year:, …)."""
-
-    children: tuple[ql.Word, ...]
-    dropped: tuple[ql.Word, ...]
-    filters: tuple[ql.Node, ...]
-
-
-def _sentence(parsed: ql.Node) -> _Sentence | None:
-    """A query of SENTENCE_WORDS or more plain words (and field filters), no operators, phrases
-    or wildcards: a question or a description typed as a sentence. No document needs all of
-    its words: the documents with more of them rank first (measured in docs/benchmarks.md,
-    "Relevance": plain AND lost most questions to plain BM25), and its stop words count for
-    nothing. Shorter queries keep AND (with the fallback to most of the words)."""
-    if not isinstance(parsed, ql.And):
-        return None
-    words = [n for n in parsed.children if isinstance(n, ql.Word)]
-    filters = tuple(n for n in parsed.children if isinstance(n, ql.Facet | ql.DateSpan))
-    if len(words) + len(filters) != len(parsed.children) or len(words) < SENTENCE_WORDS:
-        return None
-    if any(w.field or w.fuzzy or w.prefix for w in words):
-        return None
-    keep = tuple(w for w in words if w.text.lower().replace("’", "'") not in STOP_WORDS)
-    if len(keep) < 2:
-        return None
-    return _Sentence(keep, tuple(w for w in words if w not in keep), filters)
-
-
-def _better_spelling(reader: Any, see: Visible, word: str) -> str:
-    """A word of the visible documents within 1 (else 2) edits of `word`, the most frequent, when
-    `word` itself occurs in none of them (a word that occurs is what the reader meant: "Browder"
-    is not "browser"); else ""."""
-    own = see.freq("words", word)
-    if own:
-        return ""
-    for maxdist in (1, 2):
-        if maxdist == 2 and len(word) < 6:
-            break
-        near = (_str(c) for c in reader.terms_within("words", word, maxdist, prefix=1))
-        cands = [(see.freq("words", c), c) for c in near if c != word]
-        cands = [(f, c) for f, c in cands if f > max(own * 3, 1)]
-        if cands:
-            return max(cands)[1]
-    return ""
+def _clauses(node: ql.Node) -> tuple[ql.Node, ...]:
+    """The clauses of a "some of the words" query: an Or, alone or AND-ed with filters."""
+    if isinstance(node, ql.Or):
+        return node.children
+    ors = [c for c in node.children if isinstance(c, ql.Or)] if isinstance(node, ql.And) else []
+    if len(ors) != 1:
+        raise ValueError("some_of needs an Or of clauses (alone or AND-ed with filters)")
+    return ors[0].children
 
 
 def _rescored(
