@@ -92,6 +92,17 @@ class Analysis:
     split: Split | None = None  # a token -> the pieces indexed apart (CJK bigrams)
 
 
+def some_of_clauses(node: ql.Node) -> tuple[ql.Node, ...]:
+    """The clauses of a "some of the words" query (SearchRequest.some_of): an Or, alone or AND-ed
+    with filters."""
+    if isinstance(node, ql.Or):
+        return node.children
+    ors = [c for c in node.children if isinstance(c, ql.Or)] if isinstance(node, ql.And) else []
+    if len(ors) != 1:
+        raise ValueError("some_of needs an Or of clauses (alone or AND-ed with filters)")
+    return ors[0].children
+
+
 class IndexBackend(Protocol):
     schema_version: int
 

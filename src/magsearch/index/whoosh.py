@@ -43,6 +43,7 @@ from magsearch.index.base import (
     PassageHit,
     SearchRequest,
     SearchResult,
+    some_of_clauses,
 )
 from magsearch.index.whoosh_query import EXPANSION_SCORE, Translation, Translator
 from magsearch.index.whoosh_schema import (
@@ -463,7 +464,7 @@ class WhooshIndex:
         (fewer than two such clauses, a need of 0) or the deadline cut the counting."""
         counts: Counter[int] = Counter()
         words = 0
-        for child in _clauses(request.query):
+        for child in some_of_clauses(request.query):
             try:
                 one = self.translate(s, child, request.max_expansions, deadline, see)
             except QueryError:  # nothing to search for in this clause
@@ -767,16 +768,6 @@ def _open_files(s: Any) -> None:
                 r.doc_field_length(0, name)
             if field.column_type and r.has_column(name):
                 r.column_reader(name)
-
-
-def _clauses(node: ql.Node) -> tuple[ql.Node, ...]:
-    """The clauses of a "some of the words" query: an Or, alone or AND-ed with filters."""
-    if isinstance(node, ql.Or):
-        return node.children
-    ors = [c for c in node.children if isinstance(c, ql.Or)] if isinstance(node, ql.And) else []
-    if len(ors) != 1:
-        raise ValueError("some_of needs an Or of clauses (alone or AND-ed with filters)")
-    return ors[0].children
 
 
 def _rescored(

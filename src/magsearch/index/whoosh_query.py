@@ -216,8 +216,8 @@ class Translator:
         clauses = [
             c for f in fields for g in groups[:SCORED_EXPANSIONS] if (c := self.one_word(f, g))
         ]
-        if not clauses:
-            return query.Term("body", stems[0])
+        if not clauses:  # in no record: a term that matches nothing (title: in the title only)
+            return query.Term(fields[0], stems[0])
         if rest and positive:
             self.ranked = any_of(clauses)
         if rest:
