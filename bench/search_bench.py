@@ -427,7 +427,7 @@ def bench_as_of_and_exports(service: SearchService, queries: dict[str, list]) ->
         t1 = time.perf_counter()
         body = exports.export(out.entries, fmt, _bench_links)
         t2 = time.perf_counter()
-        cells = [f"{fmt} ({len(out['entries']):,} entries)", f"{(t1 - t0) * 1000:.0f}",
+        cells = [f"{fmt} ({len(out.entries):,} entries)", f"{(t1 - t0) * 1000:.0f}",
                  f"{(t2 - t1) * 1000:.0f}", f"{len(body.encode()) / 1000:.0f}"]  # fmt: skip
         print("| " + " | ".join(cells) + " |", flush=True)
 
