@@ -43,7 +43,7 @@ def lib(sample: Sample) -> Iterator[Library]:
 
 
 def ids(lib: Library, q: str, **kw: object) -> list[str]:
-    return [h["id"] for h in lib.search.search(q, per_page=50, **kw)["hits"]]
+    return [h.id for h in lib.search.search(q, per_page=50, **kw).hits]
 
 
 def passage(lib: Library, doc_id: str, anchor: str) -> str:
@@ -55,17 +55,17 @@ def test_same_paragraph_matches_where_same_sentence_does_not(lib: Library) -> No
     text = passage(lib, PRESS, TWO_SENTENCES)
     assert "in English). He was charged with organised tax evasion" in text  # the premise
     res = lib.search.search("english /p evasion")
-    assert [h["id"] for h in res["hits"]] == [PRESS]
-    assert res["hits"][0]["passages"][0]["anchor"] == TWO_SENTENCES
-    assert res["interpreted"] == "english /p evasion"
+    assert [h.id for h in res.hits] == [PRESS]
+    assert res.hits[0].passages[0].anchor == TWO_SENTENCES
+    assert res.interpreted == "english /p evasion"
     assert ids(lib, "english /s evasion") == []
     assert ids(lib, "english w/p evasion") == [PRESS]  # Lexis's spelling
     # in one sentence: the judgment's para-11 and the press release's next sentence
     found = lib.search.search("charged /s evasion")
-    assert {h["id"] for h in found["hits"]} == {JUDGMENT, PRESS}
-    by_id = {h["id"]: h for h in found["hits"]}
-    assert by_id[JUDGMENT]["passages"][0]["anchor"] == "para-11"
-    assert by_id[PRESS]["passages"][0]["anchor"] == TWO_SENTENCES
+    assert {h.id for h in found.hits} == {JUDGMENT, PRESS}
+    by_id = {h.id: h for h in found.hits}
+    assert by_id[JUDGMENT].passages[0].anchor == "para-11"
+    assert by_id[PRESS].passages[0].anchor == TWO_SENTENCES
 
 
 def test_near_counts_the_words_between(lib: Library) -> None:
@@ -77,26 +77,26 @@ def test_near_counts_the_words_between(lib: Library) -> None:
     assert ids(lib, "english NEAR/10 evasion") == [PRESS]
     assert ids(lib, "english NEAR/3 evasion") == []
     res = lib.search.search("charged NEAR evasion")
-    assert res["interpreted"] == "charged NEAR/5 evasion"
-    assert any("NEAR/5" in n for n in res["notes"])
+    assert res.interpreted == "charged NEAR/5 evasion"
+    assert any("NEAR/5" in n for n in res.notes)
     capped = lib.search.search("charged NEAR/100000 evasion")
-    assert capped["interpreted"] == "charged NEAR/50 evasion"
-    assert any("lowered to NEAR/50" in n for n in capped["notes"])
+    assert capped.interpreted == "charged NEAR/50 evasion"
+    assert any("lowered to NEAR/50" in n for n in capped.notes)
 
 
 def test_operands_are_words_phrases_or_alternatives(lib: Library) -> None:
     res = lib.search.search('"tax evasion" /s charged')
-    assert {h["id"] for h in res["hits"]} == {JUDGMENT, PRESS}
-    snippet = {h["id"]: h for h in res["hits"]}[JUDGMENT]["passages"][0]["snippet"]
+    assert {h.id for h in res.hits} == {JUDGMENT, PRESS}
+    snippet = {h.id: h for h in res.hits}[JUDGMENT].passages[0].snippet
     assert "<mark>tax evasion</mark>" in snippet and "<mark>charged</mark>" in snippet
     assert ids(lib, '"tax fraud" /s charged') == []
     assert set(ids(lib, "(fraud OR evasion) /s charged")) == {JUDGMENT, PRESS}
     # binds tighter than NOT, OR and AND
     res = lib.search.search("NOT english /s evasion")
-    assert res["interpreted"] == "NOT (english /s evasion)"
+    assert res.interpreted == "NOT (english /s evasion)"
     assert PRESS in ids(lib, "magnitskiy NOT english /s evasion")
     assert PRESS not in ids(lib, "magnitskiy NOT english /p evasion")
-    assert lib.search.search("zzzz OR english /p evasion")["interpreted"] == (
+    assert lib.search.search("zzzz OR english /p evasion").interpreted == (
         "zzzz OR (english /p evasion)"
     )
     # a chain: every operand in one sentence
@@ -112,9 +112,9 @@ def test_abbreviations_end_no_sentence(lib: Library) -> None:
         "Cite the judgment, not this page: Magnitskiy and Others v. Russia, nos. 32631/09" in text
     )
     res = lib.search.search('"this page" /s august')
-    assert PRESS in [h["id"] for h in res["hits"]]
-    hit = next(h for h in res["hits"] if h["id"] == PRESS)
-    assert "p-9cf26abc" in [p["anchor"] for p in hit["passages"]]
+    assert PRESS in [h.id for h in res.hits]
+    hit = next(h for h in res.hits if h.id == PRESS)
+    assert "p-9cf26abc" in [p.anchor for p in hit.passages]
 
 
 def test_sentence_ends_move_no_position(lib: Library) -> None:
@@ -181,11 +181,11 @@ def test_restricted_documents_are_never_found(sample: Sample, tmp_path: Path) ->
         curation.set_restricted(lib, PRESS, True, actor="test")
         for q in ("english /p evasion", "charged NEAR/3 evasion", "charged /s evasion"):
             res = lib.search.search(q)
-            assert PRESS not in [h["id"] for h in res["hits"]]
-            assert sum(res["facets"]["kind"].values()) == res["total"]
-        assert lib.search.search("english /p evasion")["total"] == 0
+            assert PRESS not in [h.id for h in res.hits]
+            assert sum(res.facets["kind"].values()) == res.total
+        assert lib.search.search("english /p evasion").total == 0
         seen = lib.search.search("english /p evasion", include_restricted=True)
-        assert [h["id"] for h in seen["hits"]] == [PRESS]
+        assert [h.id for h in seen.hits] == [PRESS]
     finally:
         lib.close()
 
@@ -218,12 +218,12 @@ def test_statute_sentences(usc: Library) -> None:
     assert "United States person.\n\n(B) Inapplicability" in section
     # a list item runs on from the words that introduce it: one sentence
     res = usc.search.search("impose /s killings")
-    assert [p["anchor"] for p in res["hits"][0]["passages"]] == ["sec-10102"]
+    assert [p.anchor for p in res.hits[0].passages] == ["sec-10102"]
     # "U.S.C." and "et seq.)," end no sentence
-    assert usc.search.search("blocking /s transactions")["total"] == 1
+    assert usc.search.search("blocking /s transactions").total == 1
     # "… a United States person." ends one: (A)'s transactions and (B)'s requirements are apart
-    assert usc.search.search("transactions /p requirements")["total"] == 1
-    assert usc.search.search("transactions /s requirements")["total"] == 0
+    assert usc.search.search("transactions /p requirements").total == 1
+    assert usc.search.search("transactions /s requirements").total == 0
     # "all transactions in all property": two words between, nowhere fewer
-    assert usc.search.search("transactions NEAR/2 property")["total"] == 1
-    assert usc.search.search("transactions w/1 property")["total"] == 0
+    assert usc.search.search("transactions NEAR/2 property").total == 1
+    assert usc.search.search("transactions w/1 property").total == 0
