@@ -50,7 +50,7 @@ RECORDS = [
         "echr", "ruling", "Magnitskiy and Others v. Russia",
         [
             "The applicant was detained in pre-trial custody in Moscow.",
-            "He did not receive adequate medical care in detention.",
+            "He did not receive adequate medical care in detention. The Government disputed it.",
             "The Court finds a violation of Article 3 of the Convention.",
             FILLER,
         ],
@@ -300,6 +300,29 @@ def test_some_of_the_words_needs_what_the_table_says_the_most_first(engine: Inde
 
 def _ask_node(engine: IndexBackend, node: ql.Node, **options: object) -> list[str]:
     return [h.doc_id for h in engine.search(SearchRequest(query=node, **options)).hits]  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("q", "expected", "anchor"),
+    [
+        ("custody NEAR/1 Moscow", {"echr"}, "para-1"),
+        ("Moscow NEAR/1 custody", {"echr"}, "para-1"),
+        ("detained NEAR/2 Moscow", set(), ""),
+        ("detained NEAR/5 Moscow", {"echr"}, "para-1"),
+        ("medical /s detention", {"echr"}, "para-2"),
+        ("care /s Government", set(), ""),
+        ("care /p Government", {"echr"}, "para-2"),
+        ("sanctions /p freeze", set(), ""),  # the Act has them in two passages
+        ('"asset freeze" /p (Secretary OR President)', {"us2012"}, "para-2"),
+    ],
+)
+def test_proximity_within_one_passage(
+    engine: IndexBackend, q: str, expected: set[str], anchor: str
+) -> None:
+    res = engine.search(req(q))
+    assert {h.doc_id for h in res.hits} == expected and res.total == len(expected), q
+    if anchor:
+        assert res.hits[0].passages[0].anchor == anchor, q
 
 
 # -- the lexicon -----------------------------------------------------------------------------------

@@ -6,9 +6,11 @@ the one a third engine (tantivy, OpenSearch) would have to pass too.
 What it does, simply: words are lower-cased and accent-folded tokens (no stemming, one language);
 a word matches in the title, the text and the text outside the main text (`title:` in the title
 only); a trailing wildcard or a fuzzy word stands for the archive's words that fit; a phrase is its
-words in order (with a slop: within that many positions more, in any order); an identifier is a
-document carrying it (scored well above) or citing it; facets and dates filter. Scores are BM25
-over title and text. Each document's passages are its records for the best passages.
+words in order (with a slop: within that many positions more, in any order); NEAR/n, /s and /p
+are their operands near each other in one passage (in a chain, in one sentence, anywhere in it);
+an identifier is a document carrying it (scored well above) or citing it; facets and dates filter.
+Scores are BM25 over title and text. Each document's passages are its records for the best
+passages.
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ TITLE_WEIGHT = 2.0
 OUTSIDE_WEIGHT = 0.2
 IDENT_WEIGHT = 4.0  # a document carrying an identifier, against one citing it
 MORE_LIKE_TERMS = 15
+# the end of a sentence: . ! ? before a space and a capital letter, a digit or a bracket
+_SENTENCE_END = re.compile(r"(?<=[.!?])[)\]”’\"']*\s+(?=[(\[“‘\"']*[A-Z0-9])|(?<=[。！？])")
 
 
 def fold(token: str) -> str:
@@ -54,6 +58,7 @@ class _Passage:
     anchor: str
     words: list[str]
     cites: set[str]
+    sentences: list[list[str]]
 
 
 @dataclass
@@ -80,6 +85,7 @@ class _Match:
     phrases: list[tuple[str, ...]] = field(default_factory=list)
     idents: list[str] = field(default_factory=list)
     cites: set[str] = field(default_factory=set)  # identifier keys passages may cite
+    near: list[tuple[list[list[tuple[str, ...]]], str, int]] = field(default_factory=list)
     outside: bool = False  # a positive part of the query can match the outside text
 
 
@@ -288,6 +294,7 @@ class MemoryIndex:
             weight = sum(held[t] for t in m.terms)
             weight += sum(3 * _phrase_count(p.words, ph, 0) for ph in m.phrases)
             weight += 3 * len(p.cites & m.cites)
+            weight += sum(3 * _near_count(p, ops, unit, gap) for ops, unit, gap in m.near)
             if weight:
                 best.append((-weight, i, p.anchor))
         passages = tuple(base.PassageHit(a, -w) for w, _, a in sorted(best)[:per_hit])
@@ -357,6 +364,8 @@ class _Query:
             return self.phrase(n.text, n.field, n.slop, positive)
         if isinstance(n, ql.Ident):
             return self.ident(n, positive)
+        if isinstance(n, ql.Near):
+            return self.near(n, positive)
         self.searchable = True
         if isinstance(n, ql.Facet):
             value = n.value.casefold()
@@ -442,6 +451,34 @@ class _Query:
             m.outside = field_name != "title"
         return m
 
+    def near(self, n: ql.Near, positive: bool) -> _Match:
+        """Operands near each other in one passage: a chain, each within n.distance words of the
+        one before (unit "words"), in one sentence, or anywhere in the passage."""
+        self.searchable = True
+        ops = [self.operand(c) for c in n.children]
+        if not all(ops):
+            return _Match(set())
+        idf = sum(self.stats.idf(t) for op in ops for t in op[0])
+        docs: dict[str, float] = {}
+        for d in self.visible:
+            found = sum(_near_count(p, ops, n.unit, n.distance) for p in self.records[d].passages)
+            if found:
+                docs[d] = found * idf
+        m = _Match(set(docs), docs)
+        if positive:
+            m.terms = {op[0] for alts in ops for op in alts if len(op) == 1}
+            m.phrases = [op for alts in ops for op in alts if len(op) > 1]
+            m.near = [(ops, n.unit, n.distance)]
+        return m
+
+    def operand(self, n: ql.Node) -> list[tuple[str, ...]]:
+        """A proximity operand's alternatives, each a sequence of words (a word: one)."""
+        if isinstance(n, ql.Or):
+            return list(dict.fromkeys(seq for c in n.children for seq in self.operand(c)))
+        text = (n.raw or n.value) if isinstance(n, ql.Ident) else getattr(n, "text", "")
+        words = tuple(tokens(text))
+        return [words] if words else []
+
     def ident(self, n: ql.Ident, positive: bool) -> _Match:
         key = ident_key(n.value)
         self.searchable = True
@@ -471,6 +508,7 @@ def _union(parts: list[_Match]) -> _Match:
         out.phrases += m.phrases
         out.idents += m.idents
         out.cites |= m.cites
+        out.near += m.near
         out.outside = out.outside or m.outside
     return out
 
@@ -492,6 +530,35 @@ def _phrase_count(words: list[str], phrase: tuple[str, ...], slop: int) -> int:
     )
 
 
+def _near_count(p: _Passage, ops: list[list[tuple[str, ...]]], unit: str, gap: int) -> int:
+    """How many chains of the operands a passage holds (unit "words": each operand within `gap`
+    words of the one before, in either order), or whether they all stand in one of its sentences
+    ("sentence") or in it at all ("paragraph": 1 or 0)."""
+    if unit == "paragraph":
+        return int(all(_at(p.words, op) for op in ops))
+    if unit == "sentence":
+        return sum(1 for words in p.sentences if all(_at(words, op) for op in ops))
+    reached = _at(p.words, ops[0])
+    for op in ops[1:]:
+        reached = [b for b in _at(p.words, op) if any(_between(a, b) <= gap for a in reached)]
+    return len(reached)
+
+
+def _at(words: list[str], alternatives: list[tuple[str, ...]]) -> list[tuple[int, int]]:
+    """Where any of the alternatives stands in `words`: (start, end) of each occurrence."""
+    return [
+        (i, i + len(seq))
+        for seq in alternatives
+        for i in range(len(words) - len(seq) + 1)
+        if tuple(words[i : i + len(seq)]) == seq
+    ]
+
+
+def _between(a: tuple[int, int], b: tuple[int, int]) -> int:
+    """How many words stand between two occurrences (0 when they touch or overlap)."""
+    return max(b[0] - a[1], a[0] - b[1], 0)
+
+
 def _edits(a: str, b: str, most: int) -> int:
     """The edit distance of two words (Levenshtein), or most + 1 when it is larger."""
     if abs(len(a) - len(b)) > most:
@@ -511,7 +578,12 @@ def _record(rec: base.IndexRecord) -> _Record:
     for anchor, norm in rec.cited:
         cites_by_anchor.setdefault(anchor, set()).add(ident_key(norm))
     passages = [
-        _Passage(p.anchor, tokens(f"{p.heading}\n{p.text}"), cites_by_anchor.get(p.anchor, set()))
+        _Passage(
+            p.anchor,
+            tokens(f"{p.heading}\n{p.text}"),
+            cites_by_anchor.get(p.anchor, set()),
+            [tokens(x) for x in _SENTENCE_END.split(f"{p.heading}\n{p.text}")],
+        )
         for p in rec.passages
     ]
     short = str(doc.meta.get("short_title") or "") if isinstance(doc.meta, dict) else ""
