@@ -180,10 +180,10 @@ def test_a_phrase_is_matched_on_the_words_of_its_language(lib: Library) -> None:
 def test_a_french_singular_and_plural_find_the_same_words(lib: Library) -> None:
     """Snowball's French stemmer stems `étrangers` to `étranger` and `étranger` to `étrang`: the
     singular must still find the plurals (nine of them) and the plural the singulars (61)."""
-    one = {(h["id"], p["anchor"]) for h in _hits(lib, "étranger") for p in h["passages"]}
-    many = {(h["id"], p["anchor"]) for h in _hits(lib, "étrangers") for p in h["passages"]}
+    one = {(h.id, p.anchor) for h in _hits(lib, "étranger") for p in h.passages}
+    many = {(h.id, p.anchor) for h in _hits(lib, "étrangers") for p in h.passages}
     assert one == many and one
     hit = _finds(lib, "dirigeant étranger corrompu", FILES["fr"])
-    assert "(" not in lib.search.search("dirigeant étranger corrompu")["interpreted"]
-    snippets = " ".join(p["snippet"] for p in hit["passages"]).lower()
-    assert "<mark>corrompus</mark>" in snippets, hit["passages"]
+    assert "(" not in lib.search.search("dirigeant étranger corrompu").interpreted
+    snippets = " ".join(p.snippet for p in hit.passages).lower()
+    assert "<mark>corrompus</mark>" in snippets, hit.passages
