@@ -1,9 +1,10 @@
-"""The operators lawyers use (docs/search.md, "Proximity"): NEAR/n (w/n), /s and /p, on the real
-bundled collection (the sample archive the web tests build from archive/): queries that must match,
+"""The operators lawyers use (docs/search.md, "Proximity", "Exact forms"): NEAR/n (w/n), /s and /p,
+=word, on the real bundled collection (the sample archive the web tests build from archive/): queries that must match,
 queries that must not, malformed ones refused in one line, restricted documents never found."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -158,6 +159,13 @@ def test_sentence_ends_move_no_position(lib: Library) -> None:
         ("sanctions /s kind:ruling", "kind:ruling"),
         ("(sanctions AND penalties) /s detention", "sanctions AND penalties"),
         ("sanctions /s -detention", "/s"),
+        ("=", "'='"),
+        ("detained = custody", "'='"),
+        ("=wild*", "=wild*"),
+        ("=detained~", "=detained~"),
+        ("=asset-freeze", "=asset-freeze"),
+        ("title:=detained", "title:=detained"),
+        ("=detained /s custody", "=detained"),
     ],
 )
 def test_malformed_refused_in_one_line(lib: Library, q: str, says: str) -> None:
@@ -179,7 +187,12 @@ def test_restricted_documents_are_never_found(sample: Sample, tmp_path: Path) ->
     lib = open_library(sample.settings.with_data_dir(data))
     try:
         curation.set_restricted(lib, PRESS, True, actor="test")
-        for q in ("english /p evasion", "charged NEAR/3 evasion", "charged /s evasion"):
+        for q in (
+            "english /p evasion",
+            "charged NEAR/3 evasion",
+            "charged /s evasion",
+            "=detained",
+        ):
             res = lib.search.search(q)
             assert PRESS not in [h["id"] for h in res["hits"]]
             assert sum(res["facets"]["kind"].values()) == res["total"]
@@ -227,3 +240,51 @@ def test_statute_sentences(usc: Library) -> None:
     # "all transactions in all property": two words between, nowhere fewer
     assert usc.search.search("transactions NEAR/2 property")["total"] == 1
     assert usc.search.search("transactions w/1 property")["total"] == 0
+
+
+def _marked(snippet: str) -> list[str]:
+    return [m.lower() for m in re.findall(r"<mark>(.*?)</mark>", snippet)]
+
+
+def test_exact_form_finds_that_form_only(lib: Library) -> None:
+    # stemmed, "detain" finds "detained"; as an exact form it finds nothing (no document writes it)
+    assert len(ids(lib, "detain")) >= 4
+    assert ids(lib, "=detain") == []
+    exact = lib.search.search("=detained", per_page=50)
+    assert exact["interpreted"] == "=detained" and exact["total"] >= 4
+    for hit in exact["hits"]:  # every passage shown holds the form, and only it is marked
+        for p in hit["passages"]:
+            text = passage(lib, hit["id"], p["anchor"])
+            assert re.search(r"(?i)\bdetained\b", text), (hit["id"], p["anchor"])
+            assert _marked(p["snippet"]) and set(_marked(p["snippet"])) == {"detained"}
+    # "detention" stands beside "detained" in the same passages: searched, but never marked
+    assert any("detention" in h["snippet"] for h in exact["hits"])
+    # the press release writes "imposes"; the Act of 2012 only "impose"/"imposed"
+    assert set(ids(lib, "imposes")) > set(ids(lib, "=imposes"))
+    only = lib.search.search("=imposes")
+    for hit in only["hits"]:
+        assert all(set(_marked(p["snippet"])) == {"imposes"} for p in hit["passages"])
+
+
+def test_exact_form_with_other_words(lib: Library) -> None:
+    both = lib.search.search("=died custody")
+    assert both["interpreted"] == "=died AND custody"
+    assert {h["id"] for h in both["hits"]} <= set(ids(lib, "died custody"))
+    assert both["total"] >= 5
+    # every document with "detained" also writes "detention"
+    assert ids(lib, "=detained -=detention") == []
+    assert set(ids(lib, "=detention -=detained")) == set(ids(lib, "=detention")) - set(
+        ids(lib, "=detained")
+    )
+
+
+def test_statute_exact_forms(usc: Library) -> None:
+    """22 U.S.C. § 10102 writes impose, imposed and imposing: each exact form marks itself only."""
+    section = usc.search.search("impose")["hits"][0]["passages"]
+    assert {w for p in section for w in _marked(p["snippet"])} >= {"impose", "imposed"}
+    for form in ("impose", "imposed", "imposing"):
+        res = usc.search.search(f"={form}")
+        assert res["total"] == 1
+        marked = {w for p in res["hits"][0]["passages"] for w in _marked(p["snippet"])}
+        assert marked == {form}
+    assert usc.search.search("=imposes")["total"] == 0

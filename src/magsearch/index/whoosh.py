@@ -38,7 +38,7 @@ from magsearch import querylang as ql
 from magsearch import snippets
 from magsearch.errors import IndexUnavailable, QueryError
 from magsearch.index.base import DocHit, IndexRecord, PassageHit, SearchRequest, SearchResult
-from magsearch.index.whoosh_query import EXPANSION_SCORE, Translation, Translator
+from magsearch.index.whoosh_query import EXACT, EXPANSION_SCORE, Translation, Translator
 from magsearch.index.whoosh_schema import (
     ENDS,
     FACETS,
@@ -73,9 +73,9 @@ __all__ = [
     "make_schema",
 ]
 
-SCHEMA_VERSION = 8  # 2: words (unstemmed), pcites, court/jurisdiction as written; 3: standing;
+SCHEMA_VERSION = 9  # 2: words (unstemmed), pcites, court/jurisdiction as written; 3: standing;
 # 4: outside; 5: CJK bigrams; 6: French, German, Spanish and Russian stems; 7: French plurals;
-# 8: sentence and passage ends
+# 8: sentence and passage ends; 9: a passage's words as written (stored)
 _VERSION_FILE = "MAGSEARCH_SCHEMA"
 SUGGEST_BELOW = 3  # look for a better spelling when a query finds fewer documents than this
 MORE_LIKE_TERMS = 15
@@ -145,6 +145,7 @@ class WhooshIndex:
         self.plain = make_plain_analyzer()
         self._key = term_key(self.analyzer)
         self._keys = term_keys(self.analyzer)
+        self._plain_key = term_key(self.plain)
         # one searcher per process, opened anew after commits; Whoosh reads files with seek + read,
         # so threads take turns (a search is milliseconds; gunicorn's sync workers have one thread)
         self._current: list[Any] = []  # the searcher, once opened: closed by close(), or when this
@@ -692,10 +693,12 @@ class WhooshIndex:
         in `terms`, the phrases where they stand whole and the identifiers: the `top` best
         fragments (magsearch.snippets)."""
         marks = snippets.Marks(frozenset(terms), tuple(phrases), tuple(idents))
-        keys = self._keys
+        keys, plain = self._keys, self._plain_key
+        exact = any(t.startswith(EXACT) for t in terms)  # =word: the form as written, too
 
         def key(token: str) -> tuple[str, ...]:
-            return keys(token, language)
+            found = keys(token, language)
+            return (*found, EXACT + plain(token)) if exact else found
 
         return snippets.snippet(text, marks, key, top=top, token=TOKEN_RE, split=pieces)
 
@@ -857,7 +860,7 @@ def _sentence(parsed: ql.Node) -> _Sentence | None:
     filters = tuple(n for n in parsed.children if isinstance(n, ql.Facet | ql.DateSpan))
     if len(words) + len(filters) != len(parsed.children) or len(words) < SENTENCE_WORDS:
         return None
-    if any(w.field or w.fuzzy or w.prefix for w in words):
+    if any(w.field or w.fuzzy or w.prefix or w.exact for w in words):
         return None
     keep = tuple(w for w in words if w.text.lower().replace("’", "'") not in STOP_WORDS)
     if len(keep) < 2:
@@ -1041,6 +1044,7 @@ def _records(rec: IndexRecord) -> list[dict[str, Any]]:
                 "version": rec.version,
                 "anchor": p.anchor,
                 "text": text,
+                "pwords": " ".join(dict.fromkeys(TOKEN_RE.findall(text))),
                 "pcites": " ".join(cites_by_anchor.get(p.anchor, ())),
             }
         )

@@ -3,7 +3,8 @@ model, what a searcher caches, and document sets computed without scoring.
 
 Two record types share one index (see base.py): a document record per document (title, ident, cites,
 body, words, kind/court/jurisdiction/year/date) and a passage record per passage (text, pcites).
-`words` holds the words unstemmed, for wildcards, fuzzy terms and spelling suggestions.
+`words` holds the words unstemmed, for wildcards, fuzzy terms, spelling suggestions and exact forms
+(=word); `pwords` holds a passage's, for the passages of an exact form.
 
 Phrases are checked on positions by PositionalPhrase, with set arithmetic on the positions of the
 documents that hold every word (Whoosh's own span machinery is several times slower). A bigram field
@@ -34,7 +35,7 @@ from magsearch import names
 FACETS = ("kind", "court", "jurisdiction", "year")
 COLUMNS = (*FACETS, "date", "doc_id")
 _TOKEN = r"\w+(?:\.?\w+)*"
-PASSAGE_FIELDS = frozenset({"text", "pcites"})
+PASSAGE_FIELDS = frozenset({"text", "pcites", "pwords"})
 OUTSIDE_BOOST = 0.2  # text outside the main text (side columns, running heads) weighs little
 PASSAGE_B = 0.3  # BM25's length normalisation of passage records (documents: 0.75)
 # The end of a sentence, in passage records' text: a term of its own at the position of the
@@ -401,6 +402,8 @@ def make_schema() -> Schema:
         outside=TEXT(analyzer=ana, field_boost=OUTSIDE_BOOST),
         words=TEXT(analyzer=make_plain_analyzer(), phrase=False),
         text=_MarkedText(analyzer=marked),
+        # a passage's words as written, each once (=word: the form itself, not its stem)
+        pwords=TEXT(analyzer=make_plain_analyzer(), phrase=False),
         pcites=KEYWORD(scorable=True),
         kind=ID(sortable=True),
         court=ID(sortable=True),
@@ -411,9 +414,6 @@ def make_schema() -> Schema:
         # {"genre": ..., "own": [ident keys], "about": [ident keys]}: see whoosh._primary_first
         standing=STORED(),
     )
-
-
-PASSAGE_FIELDS = frozenset({"text", "pcites"})
 
 
 class RecordBM25F(scoring.BM25F):
