@@ -4,10 +4,19 @@ queries that must not, malformed ones refused in one line, restricted documents 
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import re
+import threading
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
+from dataclasses import replace
+from html import unescape
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 
@@ -22,7 +31,7 @@ from magsearch.index.whoosh_schema import (
     make_analyzer,
 )
 from magsearch.library import Library, open_library
-from webfixtures import Sample, copy_tree, sample_archive
+from webfixtures import Sample, copy_tree, free_port, sample_archive
 
 PRESS = "echr-magnitskiy-2019-press-release"
 JUDGMENT = "echr-magnitskiy-2019"
@@ -288,3 +297,129 @@ def test_statute_exact_forms(usc: Library) -> None:
         marked = {w for p in res["hits"][0]["passages"] for w in _marked(p["snippet"])}
         assert marked == {form}
     assert usc.search.search("=imposes")["total"] == 0
+
+
+# -- search within results, and sort, over real HTTP ----------------------------------------------
+@pytest.fixture(scope="module")
+def web(sample: Sample) -> Iterator[str]:
+    """The real app on a real socket (a werkzeug server in a thread), over the sample archive."""
+    from werkzeug.serving import make_server
+
+    from magsearch.web import create_app
+
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    settings = replace(sample.settings, public_url=base, search_rate_limit="off")
+    app = create_app(settings, {"TESTING": True})
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield base
+    finally:
+        server.shutdown()
+        thread.join()
+        app.extensions["magsearch"].close()
+
+
+def get(url: str) -> tuple[int, str, dict[str, str]]:
+    try:
+        with urllib.request.urlopen(url, timeout=30) as r:
+            return r.status, r.read().decode("utf-8"), dict(r.headers)
+    except urllib.error.HTTPError as err:
+        return err.code, err.read().decode("utf-8"), dict(err.headers)
+
+
+def api(base: str, **params: str) -> dict[str, Any]:
+    status, body, _ = get(f"{base}/api/search?{urlencode(params)}")
+    assert status == 200, body
+    return json.loads(body)  # type: ignore[no-any-return]
+
+
+def links(page: str) -> list[dict[str, list[str]]]:
+    """Every link of a page, as its parsed query string (search and export links)."""
+    out = []
+    for href in re.findall(r'href="([^"]+)"', page):
+        url = urlsplit(unescape(href))
+        if url.path in ("/search", "/api/search", "/search.atom"):
+            out.append(parse_qs(url.query))
+    return out
+
+
+def test_search_within_results_api(web: str) -> None:
+    first = api(web, q="magnitsky")
+    narrowed = api(web, q="magnitsky", within="custody", per_page="50")
+    assert narrowed["within"] == "custody"
+    assert narrowed["interpreted"] == "magnitsky AND custody"
+    both = api(web, q="magnitsky AND custody", per_page="50")
+    assert [h["id"] for h in narrowed["hits"]] == [h["id"] for h in both["hits"]]
+    assert 0 < narrowed["total"] < first["total"]
+    # an operator inside: the passages shown are those of the second query
+    inner = api(web, q="detention", within="english /p evasion")
+    assert inner["interpreted"] == "detention AND (english /p evasion)"
+    assert [h["id"] for h in inner["hits"]] == [PRESS]
+    # the first query is read strictly: its words are all required
+    loose = api(web, q="magnitsky zzzqqq")
+    assert loose["total"] and any("at least" in n for n in loose["notes"])
+    assert api(web, q="magnitsky zzzqqq", within="custody")["total"] == 0
+    # malformed: one line, 400, naming the problem
+    status, body, _ = get(
+        f"{web}/api/search?{urlencode({'q': 'magnitsky', 'within': 'a NEAR/0 b'})}"
+    )
+    assert status == 400 and "NEAR/0" in json.loads(body)["message"]
+    assert "\n" not in json.loads(body)["message"]
+
+
+def test_sort_on_every_results_page(web: str) -> None:
+    newest = api(web, q="magnitsky", sort="newest", per_page="50")
+    assert newest["sort"] == "newest"
+    dates = [h["date"] for h in newest["hits"] if h["date"]]
+    assert dates == sorted(dates, reverse=True) and len(dates) > 5
+    oldest = api(web, q="magnitsky", within="custody", sort="oldest", per_page="50")
+    dates = [h["date"] for h in oldest["hits"] if h["date"]]
+    assert dates == sorted(dates) and oldest["sort"] == "oldest"
+    status, body, _ = get(f"{web}/api/search?q=magnitsky&sort=sideways")
+    assert status == 400 and "sideways" in json.loads(body)["message"]
+    # the results page: its sort, within, pagination, export, feed and permalink links keep the
+    # search (q, within, sort), and the page offers the three orders
+    status, page, _ = get(
+        f"{web}/search?{urlencode({'q': 'magnitsky', 'within': 'custody', 'sort': 'oldest', 'per_page': '2'})}"
+    )
+    assert status == 200
+    assert 'value="custody"' in page and "searched within for <q>custody</q>" in page
+    found = links(page)
+    sorts = [lk.get("sort", ["relevance"])[0] for lk in found if "format" not in lk]
+    assert {"relevance", "newest", "oldest"} <= set(sorts)
+    for lk in found:
+        assert lk["q"] == ["magnitsky"]
+        if lk.get("within") is None:  # only the way back to all the results drops it
+            continue
+        assert lk["within"] == ["custody"]
+    exports = [lk for lk in found if "format" in lk]
+    assert exports and all(
+        lk["sort"] == ["oldest"] and lk["within"] == ["custody"] for lk in exports
+    )
+    pages = [lk for lk in found if "page" in lk]
+    assert pages and all(lk["sort"] == ["oldest"] and lk["within"] == ["custody"] for lk in pages)
+    permalink = [lk for lk in found if "as_of" in lk]
+    assert permalink and all(lk["sort"] == ["oldest"] for lk in permalink)
+    # as of a time: the same offers, the as_of kept by every link
+    at = permalink[0]["as_of"][0]
+    status, page, _ = get(
+        f"{web}/search?{urlencode({'q': 'magnitsky', 'within': 'custody', 'as_of': at})}"
+    )
+    assert status == 200
+    historic = [lk for lk in links(page) if "format" not in lk and "as_of" in lk]
+    assert {lk.get("sort", ["relevance"])[0] for lk in historic} >= {
+        "relevance",
+        "newest",
+        "oldest",
+    }
+    assert all(lk["within"] == ["custody"] for lk in historic if "within" in lk)
+    # the export follows the search: the same documents in the same order
+    status, body, headers = get(
+        f"{web}/search?{urlencode({'q': 'magnitsky', 'within': 'custody', 'sort': 'oldest', 'format': 'csv'})}"
+    )
+    assert status == 200 and headers["Content-Type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(body, newline="")))
+    assert [r["id"] for r in rows] == [h["id"] for h in oldest["hits"]]

@@ -64,15 +64,17 @@ class SearchService:
         per_page: int | str = 10,
         include_restricted: bool = False,
         as_of: str | None = None,
+        within: str | None = None,
     ) -> dict[str, Any]:
         """One page of results in the response shape of docs/search.md. Raises QueryError.
+        `within`: a second query, searched within this one's results (both must match).
         Restricted documents are left out (from hits, totals, facets, suggestions: everything)
         unless `include_restricted` (a signed-in archivist); withdrawn ones always are.
         `as_of` (ISO 8601, UTC) searches the archive as it stood then (see `_scope`)."""
         at = parse_as_of(as_of) if as_of else ""
         with self._scope(at, include_restricted) as scope:
             parsed, request = self._request(
-                q, filters, sort, scope,
+                q, filters, sort, scope, within,
                 page=_bounded("page", page, 1, MAX_PAGE),
                 per_page=_bounded("per_page", per_page, 1, MAX_PER_PAGE),
             )  # fmt: skip
@@ -83,6 +85,8 @@ class SearchService:
         hits = [h for h in (self._hit(h, marks, scope, cut) for h in result.hits) if h]
         return {
             "query": q,
+            "within": within or "",  # searched within the results of `query`
+            "sort": request.sort,
             "as_of": at,  # "" for a search of the archive as it is
             "historic": bool(at),
             "added_since": self.archive.count_added_after(at, include_restricted=include_restricted)
@@ -108,6 +112,7 @@ class SearchService:
         limit: int | str = MAX_EXPORT,
         include_restricted: bool = False,
         as_of: str | None = None,
+        within: str | None = None,
     ) -> dict[str, Any]:
         """The first `limit` (at most MAX_EXPORT) hits of a search, each as an exports.Entry (the
         document, the version that matched, its best passage), for exports.export. Without
@@ -115,7 +120,7 @@ class SearchService:
         at = parse_as_of(as_of) if as_of else ""
         with self._scope(at, include_restricted) as scope:
             parsed, request = self._request(
-                q, filters, sort, scope,
+                q, filters, sort, scope, within,
                 page=1, per_page=_bounded("limit", limit, 1, MAX_EXPORT), passages_per_hit=1,
             )  # fmt: skip
             result = scope.backend.search(request)
@@ -173,11 +178,15 @@ class SearchService:
             self._history = None
 
     def _request(
-        self, q: Any, filters: Any, sort: str, scope: Scope, **options: Any
+        self, q: Any, filters: Any, sort: str, scope: Scope, within: Any = None, **options: Any
     ) -> tuple[querylang.Parsed, SearchRequest]:
         """The checked query and filters as one request to the index. Raises QueryError."""
         checked = self._filters(filters or {})
         parsed = self._parse(q, browse=bool(checked))
+        narrowed = within is not None and (not isinstance(within, str) or bool(within.strip()))
+        if narrowed:
+            parsed = self._within(parsed, within)
+            options.setdefault("suggest", False)  # a respelling is of the query as typed alone
         return parsed, SearchRequest(
             text=q if isinstance(q, str) else "",
             filters=checked,
@@ -246,6 +255,24 @@ class SearchService:
         return querylang.parse(
             q, max_chars=self.settings.query_max_chars, max_terms=self.settings.query_max_terms
         )
+
+    def _within(self, parsed: querylang.Parsed, within: Any) -> querylang.Parsed:
+        """A search within the results of another: both queries AND-ed, each read as typed, the
+        first without its fallbacks (all its words are required, as its results are narrowed)."""
+        inner = self._parse(within, browse=False)
+        terms = querylang.count_terms(parsed.node) + querylang.count_terms(inner.node)
+        if terms > self.settings.query_max_terms:
+            raise QueryError(
+                f"the query and the search within its results have too many terms together "
+                f"({terms}; at most {self.settings.query_max_terms})"
+            )
+        node = (
+            inner.node
+            if isinstance(parsed.node, querylang.MatchAll)
+            else querylang.And((parsed.node, inner.node))
+        )
+        notes = [*parsed.notes, *(f"within the results: {n}" for n in inner.notes)]
+        return querylang.Parsed(node, notes, parsed.text, explicit_and=True)
 
     def _filters(self, filters: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
         if not isinstance(filters, dict):

@@ -98,6 +98,11 @@ SCHEMAS: dict[str, Any] = {
     "SearchResponse": _obj(
         {
             "query": _S,
+            "within": {
+                "type": "string",
+                "description": "the query searched within the results of `query` ('' for none)",
+            },
+            "sort": {"enum": list(SORTS)},
             "as_of": {
                 "type": "string",
                 "description": "the time (UTC) the results are as of, when as_of was asked for "
@@ -401,6 +406,12 @@ def _search_params() -> list[dict[str, Any]]:
             {"type": "string", "minLength": 1, "maxLength": 512},
             'the query: words, "phrases", OR, -word, identifiers (32631/09, Pub. L. 112-208)',
             required=True,
+        ),
+        _param(
+            "within",
+            "query",
+            {"type": "string", "maxLength": 512},
+            "a second query searched within the results of q (both must match)",
         ),
         _param("sort", "query", {"enum": list(SORTS), "default": "relevance"}, "order of hits"),
         _param(
