@@ -423,3 +423,91 @@ def test_sort_on_every_results_page(web: str) -> None:
     assert status == 200 and headers["Content-Type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(body, newline="")))
     assert [r["id"] for r in rows] == [h["id"] for h in oldest["hits"]]
+
+
+# -- why this result -------------------------------------------------------------------------------
+def _adds_up(hit: dict[str, Any]) -> float:
+    e = hit["explain"]
+    total = sum(p["contribution"] for p in e["parts"])
+    total += sum(st.get("contribution", 0.0) for st in e["steps"])
+    assert abs(total - e["score"]) <= 1e-6 * max(1.0, e["score"]), (hit["id"], total, e)
+    assert abs(e["score"] - hit["score"]) <= 1e-4
+    return total
+
+
+@pytest.mark.parametrize(
+    "q",
+    [
+        "medical care",  # plain words: the proximity of typed words
+        "magnitskiy custody",  # a press release and an article capped under the judgment
+        '"pre-trial detention"',
+        "english /p evasion",
+        "charged NEAR/3 evasion",
+        "=detained",
+        "32631/09",
+        "may a court try a person after his death",  # read as a sentence
+        "sanction*",
+        "magnitsky -canada",
+    ],
+)
+def test_explanations_add_up_to_the_score(lib: Library, q: str) -> None:
+    res = lib.search.search(q, explain=True, per_page=20)
+    assert res["hits"]
+    for hit in res["hits"]:
+        _adds_up(hit)
+        assert hit["explain"]["parts"]
+        for p in hit["explain"]["passages"]:
+            assert p["anchor"] in [x["anchor"] for x in hit["passages"]]
+    assert "explain" not in lib.search.search(q)["hits"][0]
+
+
+def test_explanation_names_each_step(lib: Library) -> None:
+    plain = lib.search.search("medical care", explain=True)["hits"][0]["explain"]
+    near = [st for st in plain["steps"] if st["step"].startswith("typed words")]
+    assert near and near[0]["factor"] > 1  # "medical care" stands as typed in the judgment
+    capped = lib.search.search("magnitskiy custody", explain=True)["hits"]
+    primary = [h for h in capped if h["genre"] == ""][0]
+    about = [h for h in capped if h["genre"] and h["explain"]["steps"]]
+    assert any(st["step"] == "primary document first" and st["change"] < 0
+               for h in about for st in h["explain"]["steps"])  # fmt: skip
+    assert all(h["score"] <= primary["score"] for h in about if h["id"] == PRESS)
+    sentence = lib.search.search("may a court try a person after his death", explain=True)
+    steps = {st["step"] for h in sentence["hits"] for st in h["explain"]["steps"]}
+    assert "some of the words" in steps
+    by_date = lib.search.search("magnitsky", explain=True, sort="newest")["hits"][0]["explain"]
+    assert "sorted newest" in by_date["ranked_on"]
+    assert not by_date["steps"]
+
+
+def test_a_term_part_is_bm25_of_its_numbers(lib: Library) -> None:
+    """Each word's part is BM25 of the figures it shows (tf, idf, length, average length, B, K1,
+    the field's and the query's weights), so the explanation can be checked by hand."""
+    hits = lib.search.search("medical care", explain=True, per_page=20)["hits"]
+    checked = 0
+    for hit in hits:
+        for p in hit["explain"]["parts"]:
+            if p["kind"] != "word":
+                continue
+            tf = p["tf"] * p["field_weight"]
+            norm = 1 - p["B"] + p["B"] * p["length"] / p["average_length"]
+            bm25 = p["idf"] * tf * (p["K1"] + 1) / (tf + p["K1"] * norm) * p["query_weight"]
+            assert bm25 == pytest.approx(p["score"], rel=0.01), p
+            checked += 1
+    assert checked >= 4
+
+
+def test_why_this_result_on_the_page_and_in_the_api(web: str) -> None:
+    status, page, _ = get(f"{web}/search?q=medical+care&sort=newest")
+    assert status == 200
+    whys = [
+        unescape(h) for h in re.findall(r'<a href="([^"]+)" rel="nofollow">Why this result', page)
+    ]
+    assert whys and all("explain=1" in w and "sort=newest" in w and "#hit-" in w for w in whys)
+    status, page, _ = get(f"{web}{whys[0]}")
+    assert status == 200
+    assert page.count('<details class="why" open>') == page.count('<li class="hit" id="hit-')
+    assert "Why this result: score" in page and "Ranked on the document record" in page
+    body = api(web, q="medical care", explain="1")
+    for hit in body["hits"]:
+        _adds_up(hit)
+    assert all("explain" not in h for h in api(web, q="medical care")["hits"])

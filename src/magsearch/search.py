@@ -65,9 +65,11 @@ class SearchService:
         include_restricted: bool = False,
         as_of: str | None = None,
         within: str | None = None,
+        explain: bool = False,
     ) -> dict[str, Any]:
         """One page of results in the response shape of docs/search.md. Raises QueryError.
         `within`: a second query, searched within this one's results (both must match).
+        `explain`: each hit says why it scored as it did ("explain").
         Restricted documents are left out (from hits, totals, facets, suggestions: everything)
         unless `include_restricted` (a signed-in archivist); withdrawn ones always are.
         `as_of` (ISO 8601, UTC) searches the archive as it stood then (see `_scope`)."""
@@ -77,6 +79,7 @@ class SearchService:
                 q, filters, sort, scope, within,
                 page=_bounded("page", page, 1, MAX_PAGE),
                 per_page=_bounded("per_page", per_page, 1, MAX_PER_PAGE),
+                explain=bool(explain),
             )  # fmt: skip
             deadline = time.monotonic() + request.time_limit
             result = scope.backend.search(request)
@@ -331,6 +334,7 @@ class SearchService:
             "snippet": passages[0]["snippet"] if passages else "",
             "passages": passages,
             "outside": hit.outside,  # found only outside the main text (a side column, a running head)
+            **({"explain": hit.explain} if hit.explain is not None else {}),
         }
 
     def _passage(

@@ -45,6 +45,7 @@ class SearchRequest:
     suggest: bool = True  # look for a better spelling when there are few hits
     loose: bool = True  # plain words that no document holds all of: fall back to some of them
     hidden: frozenset[str] = frozenset()  # ids of documents this reader must not see, or count
+    explain: bool = False  # say why each hit of the page scored as it did (DocHit.explain)
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,7 @@ class DocHit:
     score: float
     passages: tuple[PassageHit, ...] = ()
     outside: bool = False  # the query matches the text outside the document's main text
+    explain: dict[str, Any] | None = None  # why it scored as it did (SearchRequest.explain)
 
 
 @dataclass

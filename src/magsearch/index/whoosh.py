@@ -37,6 +37,7 @@ from whoosh.writing import NO_MERGE
 from magsearch import querylang as ql
 from magsearch import snippets
 from magsearch.errors import IndexUnavailable, QueryError
+from magsearch.index import whoosh_explain
 from magsearch.index.base import DocHit, IndexRecord, PassageHit, SearchRequest, SearchResult
 from magsearch.index.whoosh_query import EXACT, EXPANSION_SCORE, Translation, Translator
 from magsearch.index.whoosh_schema import (
@@ -384,6 +385,7 @@ class WhooshIndex:
         tr = self.translate(s, parsed, request.max_expansions, deadline, see)
         notes = list(tr.notes)
         user = self._user_filters(cache, see, request.filters, notes)
+        coord: dict[int, int] | None = None  # "some of the words": how many each document has
         sentence = _sentence(parsed) if request.loose else None
         most = self._most_words(s, cache, see, sentence, request, deadline) if sentence else None
         if most is not None:  # typed as a sentence: some of its words, the most first
@@ -416,6 +418,8 @@ class WhooshIndex:
         hits = [_dochit(s, n, score) for n, score in run.page]
         hits = self._with_passages(s, tr.passage_clauses, hits, request.passages_per_hit, deadline)
         hits = self._outside(s, tr.outside_clauses, hits, deadline)
+        if request.explain:
+            hits = _explained(s, tr, run, coord, request.sort, hits)
         return SearchResult(
             total=run.total,
             hits=hits,
@@ -902,6 +906,75 @@ def _rescored(
     for n, score in top:
         next_to, near = found.get(n, (0.0, 0.0))
         out.append((n, score * (1 + NEXT_TO_WEIGHT * next_to + NEAR_WEIGHT * near)))
+    return out
+
+
+def _explained(
+    s: Any, tr: Translation, run: _Run, coord: dict[int, int] | None, sort: str,
+    hits: list[DocHit],
+) -> list[DocHit]:  # fmt: skip
+    """Each hit with why it scored as it did: the parts of its Whoosh score
+    (whoosh_explain.parts), then the steps _run took after it, each part's contribution being its
+    score times those steps' factors, so that the contributions add up to the hit's score."""
+    by_id = {doc_id: n for n, doc_id in SearcherCache(s).columns["doc_id"].items()} if hits else {}
+    out = []
+    for hit in hits:
+        n = by_id[hit.doc_id]
+        relevance = sort == "relevance"
+        q = tr.query if tr.query is not None else query.Term("rtype", "doc")
+        parts, base = whoosh_explain.parts(
+            s, tr.rank_query if relevance and tr.rank_query is not None else q, n
+        )
+        steps: list[dict[str, Any]] = []
+        factor = 1.0
+        if relevance and tr.near and not run.partial:
+            rescored = _rescored(s, [(n, 1.0)], tr.near)[0][1]
+            shares = max(
+                (proximity(s, [n], stems, NEAR_WINDOW).get(n, (0.0, 0.0)) for stems in tr.near),
+                default=(0.0, 0.0),
+            )
+            steps.append({
+                "step": "typed words next to or near each other",
+                "factor": rescored,
+                "detail": f"1 + {NEXT_TO_WEIGHT} x {shares[0]:.2f} (pairs next to each other) + "
+                f"{NEAR_WEIGHT} x {shares[1]:.2f} (pairs within {NEAR_WINDOW} words)",
+            })  # fmt: skip
+            factor *= rescored
+        if relevance and coord:
+            share = coord.get(n, 0) / max(coord.values())
+            steps.append({
+                "step": "some of the words",
+                "factor": share,
+                "detail": f"has {coord.get(n, 0)} of the words, the most any document has is "
+                f"{max(coord.values())}; documents with more of them come first",
+            })  # fmt: skip
+            factor *= share
+        for part in parts:
+            part["contribution"] = part["score"] * factor
+        if not parts and hit.score:  # a document matching only words the ranking leaves out
+            parts = [{"kind": "matched an expansion that is not ranked", "field": "", "term": "",
+                      "score": hit.score, "contribution": hit.score}]  # fmt: skip
+            base = hit.score
+        change = hit.score - base * factor
+        if relevance and abs(change) > 1e-6 * max(1.0, abs(hit.score)):
+            steps.append({
+                "step": "primary document first",
+                "change": change,
+                "contribution": change,
+                "detail": f"a document about another (a press release, a summary, commentary) "
+                f"scores at most {PRIMARY_MARGIN} x the primary document it cites",
+            })  # fmt: skip
+        explain = {
+            "score": hit.score,
+            "base": base,
+            "ranked_on": "the document record (title, text, identifiers, citations); passages "
+            "only choose what is shown under the hit" + ("" if relevance else
+            f"; sorted {sort}: the score does not order the hits"),
+            "parts": parts,
+            "steps": steps,
+            "passages": [{"anchor": p.anchor, "score": p.score} for p in hit.passages],
+        }  # fmt: skip
+        out.append(replace(hit, explain=explain))
     return out
 
 

@@ -106,6 +106,7 @@ def search_params(args: MultiDict[str, str]) -> dict[str, Any]:
         "per_page": args.get("per_page", "10") or "10",
         "as_of": args.get("as_of") or None,  # the archive as it stood then (checked by the service)
         "within": args.get("within") or None,  # a second query, within the results of q
+        "explain": args.get("explain") == "1",  # why each hit scored as it did
     }
 
 

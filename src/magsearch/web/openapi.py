@@ -93,6 +93,76 @@ SCHEMAS: dict[str, Any] = {
                 "type": "boolean",
                 "description": "found only in the text outside the main text (no passage)",
             },
+            "explain": _ref("Explanation"),
+        },
+        required=[
+            "id",
+            "version",
+            "title",
+            "kind",
+            "genre",
+            "date",
+            "date_basis",
+            "current_to",
+            "court",
+            "jurisdiction",
+            "identifiers",
+            "citation",
+            "cite",
+            "score",
+            "restricted",
+            "withdrawn",
+            "current",
+            "snippet",
+            "passages",
+            "outside",
+        ],  # and "explain" when asked for (explain=1)
+    ),
+    "Explanation": _obj(
+        {
+            "score": {"type": "number", "description": "the hit's score"},
+            "base": {"type": "number", "description": "the score of the query (sum of parts)"},
+            "ranked_on": _S,
+            "parts": {
+                "type": "array",
+                "description": "each term, phrase or proximity match in each field; the "
+                "contributions of the parts and the steps add up to the score",
+                "items": _obj(
+                    {
+                        "kind": _S,
+                        "field": _S,
+                        "term": _S,
+                        "score": {"type": "number"},
+                        "contribution": {"type": "number"},
+                        "tf": {"type": "number"},
+                        "idf": {"type": "number"},
+                        "field_weight": {"type": "number"},
+                        "query_weight": {"type": "number"},
+                        "length": _INT,
+                        "average_length": {"type": "number"},
+                        "B": {"type": "number"},
+                        "K1": {"type": "number"},
+                    },
+                    required=["kind", "field", "term", "score", "contribution"],
+                ),
+            },
+            "steps": {
+                "type": "array",
+                "items": _obj(
+                    {
+                        "step": _S,
+                        "detail": _S,
+                        "factor": {"type": "number"},
+                        "change": {"type": "number"},
+                        "contribution": {"type": "number"},
+                    },
+                    required=["step", "detail"],
+                ),
+            },
+            "passages": {
+                "type": "array",
+                "items": _obj({"anchor": _S, "score": {"type": "number"}}),
+            },
         }
     ),
     "SearchResponse": _obj(
@@ -414,6 +484,12 @@ def _search_params() -> list[dict[str, Any]]:
             "a second query searched within the results of q (both must match)",
         ),
         _param("sort", "query", {"enum": list(SORTS), "default": "relevance"}, "order of hits"),
+        _param(
+            "explain",
+            "query",
+            {"enum": ["0", "1"], "default": "0"},
+            "1: each hit says why it scored as it did (`explain`)",
+        ),
         _param(
             "page",
             "query",
