@@ -419,7 +419,7 @@ class WhooshIndex:
         hits = self._with_passages(s, tr.passage_clauses, hits, request.passages_per_hit, deadline)
         hits = self._outside(s, tr.outside_clauses, hits, deadline)
         if request.explain:
-            hits = _explained(s, tr, run, coord, request.sort, hits)
+            hits = _explained(s, cache, tr, run, coord, request.sort, hits)
         return SearchResult(
             total=run.total,
             hits=hits,
@@ -910,13 +910,14 @@ def _rescored(
 
 
 def _explained(
-    s: Any, tr: Translation, run: _Run, coord: dict[int, int] | None, sort: str,
-    hits: list[DocHit],
+    s: Any, cache: SearcherCache, tr: Translation, run: _Run, coord: dict[int, int] | None,
+    sort: str, hits: list[DocHit],
 ) -> list[DocHit]:  # fmt: skip
     """Each hit with why it scored as it did: the parts of its Whoosh score
     (whoosh_explain.parts), then the steps _run took after it, each part's contribution being its
     score times those steps' factors, so that the contributions add up to the hit's score."""
-    by_id = {doc_id: n for n, doc_id in SearcherCache(s).columns["doc_id"].items()} if hits else {}
+    wanted = {h.doc_id for h in hits}
+    by_id = {d: n for n, d in cache.columns["doc_id"].items() if d in wanted}
     out = []
     for hit in hits:
         n = by_id[hit.doc_id]
