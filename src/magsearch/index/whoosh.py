@@ -46,8 +46,6 @@ from magsearch.index.whoosh_schema import (
     TOKEN_RE,
     AnyOf,
     Cut,
-    PositionalPhrase,
-    Proximity,
     RecordBM25F,
     SearcherCache,
     Visible,
@@ -587,10 +585,7 @@ class WhooshIndex:
         if not hits or not clauses or per_hit <= 0:
             return hits
         page = AnyOf("doc_id", [h.doc_id for h in hits])
-        clauses = [
-            c.restricted(page) if isinstance(c, PositionalPhrase | Proximity) else c
-            for c in clauses
-        ]
+        clauses = [c.restricted(page) if hasattr(c, "restricted") else c for c in clauses]
         q = query.And([clauses[0] if len(clauses) == 1 else query.Or(clauses), page])
         inner = s.collector(limit=len(hits) * per_hit * 4, mask=self.cache(s).docs)  # passages only
         c = _Deadline(inner, None, max(deadline, time.monotonic() + 0.25))
@@ -614,10 +609,7 @@ class WhooshIndex:
         if not bare or not clauses:
             return hits
         page = AnyOf("doc_id", [h.doc_id for h in bare])
-        clauses = [
-            c.restricted(page) if isinstance(c, PositionalPhrase | Proximity) else c
-            for c in clauses
-        ]
+        clauses = [c.restricted(page) if hasattr(c, "restricted") else c for c in clauses]
         q = query.And([query.Or(clauses), page, query.Term("rtype", "doc")])
         try:
             found = {s.stored_fields(n)["doc_id"] for n in s.search(q, limit=None).docs()}

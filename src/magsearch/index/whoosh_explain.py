@@ -26,7 +26,6 @@ FIELD_NAMES = {
     "cites": "citations",
     "words": "words as written",
     "text": "passage text",
-    "pwords": "passage words as written",
     "rtype": "every document",
 }
 

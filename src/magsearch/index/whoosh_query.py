@@ -8,8 +8,9 @@
 - A phrase, or words near each other ("a b"~5), is checked on positions (PositionalPhrase) in the
   title and the body; for passages, only among the passages of the page's documents.
 - An exact form (=word) is the word as written (folded for case and accents, not stemmed) in the
-  unstemmed `words` field of document records and `pwords` of passage records; it is highlighted
-  as EXACT + that form, which the highlighter's key gives each token besides its stems.
+  unstemmed `words` field of document records; a page's passages that write it are picked by
+  ExactForm (their stems, then their stored words as written); it is highlighted as EXACT + that
+  form, which the highlighter's key gives each token besides its stems.
 - An identifier is `ident` (boosted) OR `cites`: the document carrying it first, its citers next;
   when no document carries or cites it, its words are searched as a phrase instead.
 - kind/court/jurisdiction/year/date at the top level of a query become document sets cached per
@@ -36,6 +37,7 @@ from magsearch.index.whoosh_schema import (
     OUTSIDE_BOOST,
     STEMMED,
     AnyOf,
+    ExactForm,
     PositionalPhrase,
     Proximity,
     SearcherCache,
@@ -44,6 +46,7 @@ from magsearch.index.whoosh_schema import (
     idf,
     make_splitter,
     records_with,
+    term_key,
     term_query_keys,
     term_variants,
 )
@@ -92,6 +95,7 @@ class Translator:
         self.visible = visible or Visible(s, cache)
         self.reader = s.reader()
         self.analyzer, self.plain = analyzer, plain
+        self.plain_key = term_key(plain)
         self.splitter = make_splitter()
         self.keys, self.any_lang = term_query_keys(analyzer), term_variants(analyzer)
         self.max_expansions = max_expansions
@@ -239,8 +243,15 @@ class Translator:
         self.searchable = True
         if positive:
             self.terms.update(EXACT + f for f in forms)
-            self.psg.append(_all([query.Term("pwords", f) for f in forms]))
+            stems = self.alternatives(n.text)
+            self.psg.append(ExactForm(forms, stems, self.plain_terms))
         return _all([query.Term("words", f) for f in forms])
+
+    def plain_terms(self, token: str) -> tuple[str, ...]:
+        """A token's unstemmed index terms (`words`): one, or a CJK run's bigrams."""
+        if token.isascii():
+            return (self.plain_key(token),)
+        return tuple(t.text for t in self.plain(token))
 
     def one_word(self, field: str, terms: list[str]) -> Any:
         """A word's terms in each language, as one word: each weighs as rare as the word is in
