@@ -417,7 +417,9 @@ class WhooshIndex:
         hits = self._with_passages(s, tr.passage_clauses, hits, request.passages_per_hit, deadline)
         hits = self._outside(s, tr.outside_clauses, hits, deadline)
         if request.explain:
-            hits = _explained(s, cache, tr, run, coord, request.sort, hits)
+            # as much time again as the search had: hits past it say they were not explained
+            until = deadline + request.time_limit
+            hits = _explained(s, cache, tr, run, coord, request.sort, hits, until)
         return SearchResult(
             total=run.total,
             hits=hits,
@@ -903,7 +905,7 @@ def _rescored(
 
 def _explained(
     s: Any, cache: SearcherCache, tr: Translation, run: _Run, coord: dict[int, int] | None,
-    sort: str, hits: list[DocHit],
+    sort: str, hits: list[DocHit], until: float = math.inf,
 ) -> list[DocHit]:  # fmt: skip
     """Each hit with why it scored as it did: the parts of its Whoosh score
     (whoosh_explain.parts), then the steps _run took after it, each part's contribution being its
@@ -914,6 +916,14 @@ def _explained(
     for hit in hits:
         n = by_id[hit.doc_id]
         relevance = sort == "relevance"
+        if time.monotonic() > until:
+            late = {"kind": "not explained: the time for explanations ran out", "field": "",
+                    "term": "", "score": hit.score, "contribution": hit.score}  # fmt: skip
+            out.append(replace(hit, explain={
+                "score": hit.score, "base": hit.score, "ranked_on": "", "parts": [late],
+                "steps": [], "passages": [{"anchor": p.anchor, "score": p.score} for p in hit.passages],
+            }))  # fmt: skip
+            continue
         q = tr.query if tr.query is not None else query.Term("rtype", "doc")
         parts, base = whoosh_explain.parts(
             s, tr.rank_query if relevance and tr.rank_query is not None else q, n
