@@ -511,3 +511,22 @@ def test_why_this_result_on_the_page_and_in_the_api(web: str) -> None:
     for hit in body["hits"]:
         _adds_up(hit)
     assert all("explain" not in h for h in api(web, q="medical care")["hits"])
+
+
+def test_the_command_line_searches_within_results_and_sorts(sample: Sample) -> None:
+    import subprocess
+    import sys
+
+    args = [sys.executable, "-m", "magsearch.cli", "--data", str(sample.data_dir), "search"]
+    run = subprocess.run(
+        [*args, "--json", "--within", "custody", "--sort", "oldest", "magnitsky"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    body = json.loads(run.stdout)
+    assert body["interpreted"] == "magnitsky AND custody" and body["sort"] == "oldest"
+    dates = [h["date"] for h in body["hits"] if h["date"]]
+    assert dates == sorted(dates) and dates
+    bad = subprocess.run([*args, "--within", "a NEAR/0 b", "magnitsky"],
+                         capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert bad.returncode == 2 and "NEAR/0" in bad.stderr and bad.stderr.count("\n") == 1
