@@ -244,7 +244,7 @@ class Translator:
         if positive:
             self.terms.update(EXACT + f for f in forms)
             stems = self.alternatives(n.text)
-            self.psg.append(ExactForm(forms, stems, self.plain_terms))
+            self.psg.append(ExactForm(forms, stems, self.plain_terms, self.deadline))
         return _all([query.Term("words", f) for f in forms])
 
     def plain_terms(self, token: str) -> tuple[str, ...]:

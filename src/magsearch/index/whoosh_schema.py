@@ -1149,9 +1149,11 @@ class ExactForm(query.Query):
     the form in their unstemmed `words`; this only picks their passages, a page at a time."""
 
     def __init__(
-        self, forms: list[str], stems: list[str], terms: Any, within: AnyOf | None = None
-    ) -> None:
+        self, forms: list[str], stems: list[str], terms: Any, deadline: float = math.inf,
+        within: AnyOf | None = None,
+    ) -> None:  # fmt: skip
         self.forms, self.stems, self.terms, self.within = list(forms), list(stems), terms, within
+        self.deadline = deadline
         self._memo: dict[int, tuple[list[int], list[float]]] = {}
 
     def _key(self) -> tuple[Any, ...]:
@@ -1167,7 +1169,7 @@ class ExactForm(query.Query):
         return f"ExactForm({self.forms!r})"
 
     def restricted(self, within: AnyOf) -> ExactForm:
-        return ExactForm(self.forms, self.stems, self.terms, within)
+        return ExactForm(self.forms, self.stems, self.terms, self.deadline, within)
 
     def estimate_size(self, ixreader: Any) -> int:
         return sum(ixreader.doc_frequency("text", t) for t in self.stems)
@@ -1197,7 +1199,9 @@ class ExactForm(query.Query):
         wanted = set(self.forms)
         ids: list[int] = []
         weights: list[float] = []
-        for n in candidates:
+        for i, n in enumerate(candidates):
+            if not i & 255 and time.monotonic() > self.deadline:
+                raise collectors.TimeLimit
             scores = [m.score() for m in ms if _align([m], n)]
             if not scores:
                 continue
