@@ -530,3 +530,9 @@ def test_the_command_line_searches_within_results_and_sorts(sample: Sample) -> N
     bad = subprocess.run([*args, "--within", "a NEAR/0 b", "magnitsky"],
                          capture_output=True, text=True, timeout=120)  # fmt: skip
     assert bad.returncode == 2 and "NEAR/0" in bad.stderr and bad.stderr.count("\n") == 1
+
+
+def test_a_sentence_reading_is_named(lib: Library) -> None:
+    res = lib.search.search("may a court try a person after his death", explain=True)
+    details = {st["detail"] for h in res["hits"] for st in h["explain"]["steps"]}
+    assert any(d.startswith("the query read as a sentence: it has") for d in details)

@@ -384,11 +384,13 @@ class WhooshIndex:
         notes = list(tr.notes)
         user = self._user_filters(cache, see, request.filters, notes)
         coord: dict[int, int] | None = None  # "some of the words": how many each document has
+        reading = ""  # why only some of the words were asked for (for explanations)
         sentence = _sentence(parsed) if request.loose else None
         most = self._most_words(s, cache, see, sentence, request, deadline) if sentence else None
         if most is not None:  # typed as a sentence: some of its words, the most first
             assert sentence is not None
             parsed, tr, coord, need = most
+            reading = "the query read as a sentence"
             run = self._run(s, cache, see, tr, user, request, deadline, coord)
             left_out = [w.text for w in sentence.dropped]
             notes.append(
@@ -407,6 +409,7 @@ class WhooshIndex:
             fallback = self._most_words(s, cache, see, parsed, request, deadline)
             if fallback is not None:
                 parsed, tr, coord, need = fallback
+                reading = "no document has all of the words"
                 run = self._run(s, cache, see, tr, user, request, deadline, coord)
                 if run.total:
                     notes.append(
@@ -419,7 +422,7 @@ class WhooshIndex:
         if request.explain:
             # as much time again as the search had: hits past it say they were not explained
             until = deadline + request.time_limit
-            hits = _explained(s, cache, tr, run, coord, request.sort, hits, until)
+            hits = _explained(s, cache, tr, run, (coord, reading), request.sort, hits, until)
         return SearchResult(
             total=run.total,
             hits=hits,
@@ -904,12 +907,14 @@ def _rescored(
 
 
 def _explained(
-    s: Any, cache: SearcherCache, tr: Translation, run: _Run, coord: dict[int, int] | None,
-    sort: str, hits: list[DocHit], until: float = math.inf,
+    s: Any, cache: SearcherCache, tr: Translation, run: _Run,
+    some: tuple[dict[int, int] | None, str], sort: str, hits: list[DocHit],
+    until: float = math.inf,
 ) -> list[DocHit]:  # fmt: skip
     """Each hit with why it scored as it did: the parts of its Whoosh score
     (whoosh_explain.parts), then the steps _run took after it, each part's contribution being its
     score times those steps' factors, so that the contributions add up to the hit's score."""
+    coord, reading = some
     wanted = {h.doc_id for h in hits}
     by_id = {d: n for n, d in cache.columns["doc_id"].items() if d in wanted}
     out = []
@@ -948,8 +953,8 @@ def _explained(
             steps.append({
                 "step": "some of the words",
                 "factor": share,
-                "detail": f"has {coord.get(n, 0)} of the words, the most any document has is "
-                f"{max(coord.values())}; documents with more of them come first",
+                "detail": f"{reading}: it has {coord.get(n, 0)} of the words, the most any "
+                f"document has is {max(coord.values())}; documents with more of them come first",
             })  # fmt: skip
             factor *= share
         for part in parts:
