@@ -409,6 +409,11 @@ def test_sort_on_every_results_page(web: str) -> None:
         f"{web}/search?{urlencode({'q': 'magnitsky', 'within': 'custody', 'as_of': at})}"
     )
     assert status == 200
+    # the operators work on the history index too
+    then = api(web, q="english /p evasion", as_of=at, explain="1")
+    assert then["historic"] and [h["id"] for h in then["hits"]] == [PRESS]
+    _adds_up(then["hits"][0])
+    assert api(web, q="=detained", as_of=at)["total"] == api(web, q="=detained")["total"]
     historic = [lk for lk in links(page) if "format" not in lk and "as_of" in lk]
     assert {lk.get("sort", ["relevance"])[0] for lk in historic} >= {
         "relevance",
