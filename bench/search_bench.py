@@ -4,8 +4,8 @@ Generates a seeded archive of N passages (legal-ish synthetic text, ~20 passages
 identifiers and citations between documents), stores it in a real Archive (catalog passages: the
 snippets' source), builds the Whoosh index directly through WhooshIndex.write, and puts the same
 passages into SQLite FTS5 (standard library) as the reference engine. Then, per query kind (term,
-AND, OR, phrase, prefix, fielded + date filter, identifier, and the proximity operators NEAR/5, /s
-and /p), it measures p50/p95 over a warm
+AND, OR, phrase, prefix, fielded + date filter, identifier, the proximity operators NEAR/5, /s and
+/p, and exact forms =word), it measures p50/p95 over a warm
 service (the searcher open, its caches built, and each kind's queries run once untimed so the
 index pages they read are in the OS cache): the backend alone (no snippets), the whole
 SearchService (hits filled from the archive, up to 3 passages with highlighted snippets each),
@@ -72,6 +72,7 @@ COURTS = [
 JURIS = ["Council of Europe", "United States", "European Union", "United Kingdom", "Canada"]
 KIND_LABELS = (
     "term", "and", "or", "phrase", "prefix", "fielded+date", "identifier", "NEAR/5", "/s", "/p",
+    "=exact",
 )  # fmt: skip
 
 
@@ -230,7 +231,8 @@ def make_queries(
     proximity operators join two words of one passage: for NEAR/5 and /s at most 4 words apart in
     one sentence, for /p one of its first sentence and one of its last. FTS5's rows are passages,
     so its reference for /p is `a AND b`, for NEAR/5 `NEAR(a b, 5)`, and for /s (it has no
-    sentences) also `NEAR(a b, 5)`."""
+    sentences) also `NEAR(a b, 5)`. An exact form (=word) is a word of the `term` kind's range;
+    FTS5 reads it as the word (its porter stemmer has no exact forms)."""
     rng = random.Random(seed + 1)
     sample = docs[:: max(1, len(docs) // 500)]
     df: dict[str, int] = {}
@@ -270,6 +272,8 @@ def make_queries(
         out["/s"].append((f"{a} /s {b}", f"NEAR({a} {b}, 5)"))
         a, b = rng.choice(sentences[0]), rng.choice(sentences[-1])
         out["/p"].append((f"{a} /p {b}", f"{a} AND {b}"))
+        word = rng.choice(mid)
+        out["=exact"].append((f"={word}", word))
     return out
 
 

@@ -144,7 +144,7 @@ def test_unknown_api_routes_and_methods_are_json(client: FlaskClient) -> None:
 
 
 SEARCH_KEYS = [
-    "query", "as_of", "historic", "added_since", "interpreted", "total", "page", "per_page",
+    "query", "within", "sort", "as_of", "historic", "added_since", "interpreted", "total", "page", "per_page",
     "partial", "suggestion", "notes", "facets", "hits",
 ]  # fmt: skip
 HIT_KEYS = [

@@ -227,17 +227,19 @@ def worker(broker: str, name: str) -> None:
 @click.option("--kind", "kinds", multiple=True, help="Only this kind (repeatable).")
 @click.option("--year", "years", multiple=True, help="Only this year (repeatable).")
 @click.option("--as-of", "as_of", help="The archive as it stood then (ISO 8601, UTC).")
+@click.option("--within", help="A second query, searched within the results of QUERY.")
 @click.pass_context
 def search(ctx: click.Context, query: tuple[str, ...], as_json: bool, limit: int, page: int,
            sort: str, kinds: tuple[str, ...], years: tuple[str, ...],
-           as_of: str | None) -> None:  # fmt: skip
+           as_of: str | None, within: str | None) -> None:  # fmt: skip
     """Search the archive. QUERY uses the query language of docs/search.md."""
     lib = _lib(ctx)
     filters = {k: v for k, v in (("kind", kinds), ("year", years)) if v}
     try:
         res = lib.search.search(
-            " ".join(query), filters=filters, sort=sort, page=page, per_page=limit, as_of=as_of
-        )
+            " ".join(query), filters=filters, sort=sort, page=page, per_page=limit, as_of=as_of,
+            within=within,
+        )  # fmt: skip
     except QueryError as exc:
         _die(str(exc), 2)
     if as_json:

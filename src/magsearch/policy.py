@@ -50,7 +50,7 @@ def sentence(node: ql.Node) -> SomeOf | None:
     filters = tuple(n for n in node.children if isinstance(n, ql.Facet | ql.DateSpan))
     if len(words) + len(filters) != len(node.children) or len(words) < SENTENCE_WORDS:
         return None
-    if any(w.field or w.fuzzy or w.prefix for w in words):
+    if any(w.field or w.fuzzy or w.prefix or w.exact for w in words):
         return None
     keep = tuple(w for w in words if w.text.lower().replace("’", "'") not in STOP_WORDS)
     if len(keep) < 2:
@@ -67,7 +67,11 @@ def some_words(node: ql.Node) -> SomeOf | None:
     if not isinstance(node, ql.And):
         return None
     rest = [n for n in node.children if not isinstance(n, ql.Facet | ql.DateSpan | ql.MatchAll)]
-    plain = [n for n in rest if isinstance(n, ql.Word) and not (n.field or n.fuzzy or n.prefix)]
+    plain = [
+        n
+        for n in rest
+        if isinstance(n, ql.Word) and not (n.field or n.fuzzy or n.prefix or n.exact)
+    ]
     if len(plain) != len(rest) or not NEAR_WORDS[0] <= len(plain) <= NEAR_WORDS[1]:
         return None
     shown = ql.Or(node.children)

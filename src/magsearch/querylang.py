@@ -56,6 +56,7 @@ class Word:
     fuzzy: int = 0  # most edits allowed (0: exact)
     prefix: bool = False  # a trailing wildcard
     span: tuple[int, int] = (0, 0)  # where it was typed (for "did you mean")
+    exact: bool = False  # =word: this form only (not stemmed, in no other language)
 
 
 @dataclass(frozen=True)
@@ -456,6 +457,8 @@ def _operand(node: Node | None, op: _Tok, q: str) -> Node:
             raise QueryError(f"{_op_text(op)}: {_OPERANDS} on each side of it")
         if isinstance(kid, Word) and (kid.fuzzy or kid.prefix):
             bad = f"{render(kid)} (a wildcard or fuzzy word)"
+        elif isinstance(kid, Word) and kid.exact:
+            bad = f"{render(kid)} (an exact form: positions are kept for stemmed words only)"
         elif isinstance(kid, Word | Phrase) and kid.field:
             bad = f"{render(kid)} (a field: proximity is judged in the text)"
         elif isinstance(kid, Phrase) and kid.slop:
@@ -469,7 +472,28 @@ def _operand(node: Node | None, op: _Tok, q: str) -> Node:
     return node  # type: ignore[return-value]
 
 
+_WORD = re.compile(r"\w+(?:\.?\w+)*")  # a word as the index reads it (whoosh_schema._TOKEN)
+
+
+def _exact(text: str, start: int) -> Word:
+    """=word: the word in this form only. Raises QueryError for `=` alone, a wildcard or ~, or
+    more than one word."""
+    word = text.lstrip("=")
+    skipped = len(text) - len(word)
+    if "*" in word or "~" in word:
+        raise QueryError(f"{text!r}: an exact form takes no wildcard or ~ (=detained)")
+    found = _WORD.findall(word)
+    if not found:
+        raise QueryError(f"{text!r}: put the word right after the = (=detained)")
+    if len(found) > 1:
+        raise QueryError(f"{text!r}: an exact form is one word (=detained)")
+    at = start + skipped + word.index(found[0])
+    return Word(found[0], span=(at, at + len(found[0])), exact=True)
+
+
 def _word_node(text: str, start: int, notes: list[str]) -> Node | None:
+    if text.startswith("="):
+        return _exact(text, start)
     span = (start, start + len(text))
     if "*" in text:
         return _wildcard(text, span)
@@ -527,6 +551,11 @@ def _apply_field(name: str, node: Node | None, notes: list[str]) -> Node | None:
         inner = _apply_field(name, node.child, notes)
         return Not(inner) if inner is not None else None
     if name == "title":
+        if isinstance(node, Word) and node.exact:
+            raise QueryError(
+                f"title:={node.text}: an exact form is looked for in the whole document "
+                f"(={node.text}), not in the title alone"
+            )
         return replace(node, field="title") if isinstance(node, Word | Phrase) else node
     if isinstance(node, Word | Phrase):
         if name == "citation":
@@ -628,6 +657,8 @@ def _quote(s: str) -> str:
 def render(node: Node) -> str:
     if isinstance(node, Word):
         f = f"{node.field}:" if node.field else ""
+        if node.exact:
+            return f"{f}={node.text}"
         return (
             f + node.text + ("*" if node.prefix else "") + (f"~{node.fuzzy}" if node.fuzzy else "")
         )
@@ -697,7 +728,7 @@ def parse(q: str, *, max_chars: int = 512, max_terms: int = 40) -> Parsed:
 
 def _whole_identifier(q: str) -> str | None:
     s = q.strip()
-    if not any(ch.isdigit() for ch in s) or len(s) > 300:
+    if not any(ch.isdigit() for ch in s) or len(s) > 300 or s.startswith("="):
         return None
     if (
         any(op in ("AND", "OR", "NOT") or _PROX.fullmatch(op) for op in s.split())

@@ -50,11 +50,14 @@ class Hit:
     snippet: str  # the first passage's
     passages: tuple[PassageSnippet, ...]
     outside: bool  # found only outside the main text (a side column, a running head)
+    explain: dict[str, Any] | None = None  # why it scored as it did (asked for: explain)
 
     def to_json(self) -> dict[str, Any]:
         out = asdict(self)
         out["identifiers"] = list(self.identifiers)
         out["passages"] = [asdict(p) for p in self.passages]
+        if self.explain is None:
+            del out["explain"]
         return out
 
 
@@ -63,6 +66,8 @@ class SearchResponse:
     """One page of results."""
 
     query: str
+    within: str  # searched within the results of `query` ("" for none)
+    sort: str
     as_of: str  # "" for a search of the archive as it is
     historic: bool
     added_since: int  # as of a past time: documents added since, left out

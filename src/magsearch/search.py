@@ -70,18 +70,23 @@ class SearchService:
         per_page: int | str = 10,
         include_restricted: bool = False,
         as_of: str | None = None,
+        within: str | None = None,
+        explain: bool = False,
     ) -> SearchResponse:
         """One page of results (its `to_json()`: the response shape of docs/search.md). Raises
         QueryError.
+        `within`: a second query, searched within this one's results (both must match).
+        `explain`: each hit says why it scored as it did ("explain").
         Restricted documents are left out (from hits, totals, facets, suggestions: everything)
         unless `include_restricted` (a signed-in archivist); withdrawn ones always are.
         `as_of` (ISO 8601, UTC) searches the archive as it stood then (see `_scope`)."""
         at = parse_as_of(as_of) if as_of else ""
         with self._scope(at, include_restricted) as scope:
             found = self._find(
-                q, filters, sort, scope, suggest=self.suggest,
+                q, filters, sort, scope, within, suggest=self.suggest,
                 page=_bounded("page", page, 1, MAX_PAGE),
                 per_page=_bounded("per_page", per_page, 1, MAX_PER_PAGE),
+                explain=bool(explain),
             )  # fmt: skip
         result, request = found.result, found.request
         cut = Deadline(found.deadline)
@@ -89,6 +94,8 @@ class SearchService:
         hits = self._hits(result.hits, marks, scope, cut)
         return SearchResponse(
             query=q,
+            within=within or "",
+            sort=request.sort,
             as_of=at,
             historic=bool(at),
             added_since=self.archive.count_added_after(at, include_restricted=include_restricted)
@@ -114,6 +121,7 @@ class SearchService:
         limit: int | str = MAX_EXPORT,
         include_restricted: bool = False,
         as_of: str | None = None,
+        within: str | None = None,
     ) -> ExportResult:
         """The first `limit` (at most MAX_EXPORT) hits of a search, each as an exports.Entry (the
         document, the version that matched, its best passage), for exports.export. Without
@@ -121,7 +129,7 @@ class SearchService:
         at = parse_as_of(as_of) if as_of else ""
         with self._scope(at, include_restricted) as scope:
             found = self._find(
-                q, filters, sort, scope, suggest=False,
+                q, filters, sort, scope, within, suggest=False,
                 page=1, per_page=_bounded("limit", limit, 1, MAX_EXPORT), passages_per_hit=1,
             )  # fmt: skip
         result = found.result
@@ -180,14 +188,19 @@ class SearchService:
             self._history = None
 
     def _find(
-        self, q: Any, filters: Any, sort: str, scope: Scope, *, suggest: bool, **page: Any
-    ) -> Found:
+        self, q: Any, filters: Any, sort: str, scope: Scope, within: Any = None, *,
+        suggest: bool, **page: Any,
+    ) -> Found:  # fmt: skip
         """The checked query and filters run by the engine, read as the policy says: a query
         typed as a sentence needs only some of its words, plain words that no document has all
-        of fall back to some of them, and few hits look for a better spelling. Raises QueryError.
-        """
+        of fall back to some of them, and few hits look for a better spelling. `within`: a second
+        query, AND-ed (neither loosened; no respelling, which is of the query as typed alone).
+        Raises QueryError."""
         checked = self._filters(filters or {})
         parsed = self._parse(q, browse=bool(checked))
+        if within is not None and (not isinstance(within, str) or bool(within.strip())):
+            parsed = self._within(parsed, within)
+            suggest = False
         limit = self.settings.search_time_limit
         request = SearchRequest(
             query=parsed.node,
@@ -204,9 +217,10 @@ class SearchService:
         shown, notes, result = parsed.node, [*parsed.notes], None
         sentence = policy.sentence(parsed.node) if loose else None
         if sentence is not None:  # typed as a sentence: some of its words, the most first
-            result = engine.search(_within(request, deadline, sentence))
+            result = engine.search(_again(request, deadline, sentence))
             if result.at_least:
                 shown = sentence.shown
+                _why_some(result, "the query read as a sentence")
                 left_out = [w.text for w in sentence.dropped]
                 result.notes.append(
                     f"read as a sentence: showing the documents with at least {result.at_least} "
@@ -223,9 +237,10 @@ class SearchService:
             suggestion = self._suggestion(engine, q, shown, request, result.total, deadline)
         some = policy.some_words(shown) if loose and shown is parsed.node else None
         if some is not None and result.total == 0 and not result.partial:
-            fallback = engine.search(_within(request, deadline, some))
+            fallback = engine.search(_again(request, deadline, some))
             if fallback.at_least:
                 shown, result = some.shown, fallback
+                _why_some(result, "no document has all of the words")
                 if result.total:
                     notes.append(
                         f"no document has all of these words: showing those with at least "
@@ -249,7 +264,7 @@ class SearchService:
             return ""
         try:
             node = querylang.parse(text).node
-            found, cut = engine.count(_within(request, deadline, node))
+            found, cut = engine.count(_again(request, deadline, node))
         except QueryError:  # the respelled query is not one (a word became an operator, say)
             return ""
         return text if found > total and not cut else ""
@@ -303,6 +318,24 @@ class SearchService:
         return querylang.parse(
             q, max_chars=self.settings.query_max_chars, max_terms=self.settings.query_max_terms
         )
+
+    def _within(self, parsed: querylang.Parsed, within: Any) -> querylang.Parsed:
+        """A search within the results of another: both queries AND-ed, each read as typed, the
+        first without its fallbacks (all its words are required, as its results are narrowed)."""
+        inner = self._parse(within, browse=False)
+        terms = querylang.count_terms(parsed.node) + querylang.count_terms(inner.node)
+        if terms > self.settings.query_max_terms:
+            raise QueryError(
+                f"the query and the search within its results have too many terms together "
+                f"({terms}; at most {self.settings.query_max_terms})"
+            )
+        node = (
+            inner.node
+            if isinstance(parsed.node, querylang.MatchAll)
+            else querylang.And((parsed.node, inner.node))
+        )
+        notes = [*parsed.notes, *(f"within the results: {n}" for n in inner.notes)]
+        return querylang.Parsed(node, notes, parsed.text, explicit_and=True)
 
     def _filters(self, filters: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
         if not isinstance(filters, dict):
@@ -371,6 +404,7 @@ class SearchService:
             snippet=passages[0].snippet if passages else "",
             passages=tuple(passages),
             outside=hit.outside,
+            explain=hit.explain,
         )
 
     def _passage(
@@ -380,9 +414,13 @@ class SearchService:
         marks = Marks() if cut.expired() else marks
 
         analysis = self.backend.analysis
+        keys, exact = analysis.keys, analysis.exact
+        if exact is None or not any(t.startswith(analysis.exact_mark) for t in marks.terms):
+            exact = None  # =word asks for the form as written: marked as such, too
 
         def key(token: str) -> tuple[str, ...]:
-            return analysis.keys(token, language)
+            found = keys(token, language)
+            return (*found, analysis.exact_mark + exact(token)) if exact else found
 
         def mark(text: str) -> str:
             return snippets.snippet(
@@ -412,7 +450,15 @@ class Found:
     deadline: float  # of the whole search, snippets included
 
 
-def _within(
+def _why_some(result: SearchResult, reading: str) -> None:
+    """Explanations of a search loosened to some of its words say why it was."""
+    for hit in result.hits:
+        for step in (hit.explain or {}).get("steps", ()):
+            if step.get("step") == "some of the words":
+                step["detail"] = f"{reading}: {step['detail']}"
+
+
+def _again(
     request: SearchRequest, deadline: float, query: querylang.Node | policy.SomeOf
 ) -> SearchRequest:
     """The request for another query (or some of the words), in the time left of the search."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from magsearch import querylang as ql
 from magsearch.models import Document, Passage
@@ -51,6 +51,7 @@ class SearchRequest:
     # filters); of its n clauses that have something to search for, a document needs
     # some_of[n] (0: not applicable, nothing is searched), the documents with more of them first
     some_of: tuple[int, ...] = ()
+    explain: bool = False  # say why each hit of the page scored as it did (DocHit.explain)
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,7 @@ class DocHit:
     score: float
     passages: tuple[PassageHit, ...] = ()
     outside: bool = False  # the query matches the text outside the document's main text
+    explain: dict[str, Any] | None = None  # why it scored as it did (SearchRequest.explain)
 
 
 @dataclass
@@ -90,6 +92,10 @@ class Analysis:
     keys: Callable[[str, str], tuple[str, ...]]  # (token, language) -> its terms at its position
     token: re.Pattern[str]  # a token of the text
     split: Split | None = None  # a token -> the pieces indexed apart (CJK bigrams)
+    # exact forms (=word): a token -> its form as written, marked with `exact_mark` as the terms
+    # of exact words are; snippets look for it only when the query asks for an exact form
+    exact: Callable[[str], str] | None = None
+    exact_mark: str = ""
 
 
 def some_of_clauses(node: ql.Node) -> tuple[ql.Node, ...]:

@@ -36,6 +36,7 @@ from whoosh.writing import NO_MERGE
 
 from magsearch import querylang as ql
 from magsearch.errors import IndexUnavailable, QueryError
+from magsearch.index import whoosh_explain
 from magsearch.index.base import (
     Analysis,
     DocHit,
@@ -45,15 +46,13 @@ from magsearch.index.base import (
     SearchResult,
     some_of_clauses,
 )
-from magsearch.index.whoosh_query import EXPANSION_SCORE, Translation, Translator
+from magsearch.index.whoosh_query import EXACT, EXPANSION_SCORE, Translation, Translator
 from magsearch.index.whoosh_schema import (
     ENDS,
     FACETS,
     TOKEN_RE,
     AnyOf,
     Cut,
-    PositionalPhrase,
-    Proximity,
     RecordBM25F,
     SearcherCache,
     Visible,
@@ -80,9 +79,9 @@ __all__ = [
     "make_schema",
 ]
 
-SCHEMA_VERSION = 8  # 2: words (unstemmed), pcites, court/jurisdiction as written; 3: standing;
+SCHEMA_VERSION = 9  # 2: words (unstemmed), pcites, court/jurisdiction as written; 3: standing;
 # 4: outside; 5: CJK bigrams; 6: French, German, Spanish and Russian stems; 7: French plurals;
-# 8: sentence and passage ends
+# 8: sentence and passage ends; 9: a passage's words as written (stored)
 _VERSION_FILE = "MAGSEARCH_SCHEMA"
 MORE_LIKE_TERMS = 15
 RESCORE_TOP = 50  # plain multi-word queries: the top hits rescored by where the words stand
@@ -139,6 +138,7 @@ class WhooshIndex:
         self.plain = make_plain_analyzer()
         self._key = term_key(self.analyzer)
         self._keys = term_keys(self.analyzer)
+        self._plain_key = term_key(self.plain)
         # one searcher per process, opened anew after commits; Whoosh reads files with seek + read,
         # so threads take turns (a search is milliseconds; gunicorn's sync workers have one thread)
         self._current: list[Any] = []  # the searcher, once opened: closed by close(), or when this
@@ -388,6 +388,10 @@ class WhooshIndex:
         hits = [_dochit(s, n, score) for n, score in run.page]
         hits = self._with_passages(s, tr.passage_clauses, hits, request.passages_per_hit, deadline)
         hits = self._outside(s, tr.outside_clauses, hits, deadline)
+        if request.explain:
+            # as much time again as the search had: hits past it say they were not explained
+            until = deadline + request.time_limit
+            hits = _explained(s, cache, tr, run, (coord, ""), request.sort, hits, until)
         return SearchResult(
             total=run.total,
             hits=hits,
@@ -555,10 +559,7 @@ class WhooshIndex:
         if not hits or not clauses or per_hit <= 0:
             return hits
         page = AnyOf("doc_id", [h.doc_id for h in hits])
-        clauses = [
-            c.restricted(page) if isinstance(c, PositionalPhrase | Proximity) else c
-            for c in clauses
-        ]
+        clauses = [c.restricted(page) if hasattr(c, "restricted") else c for c in clauses]
         q = query.And([clauses[0] if len(clauses) == 1 else query.Or(clauses), page])
         inner = s.collector(limit=len(hits) * per_hit * 4, mask=self.cache(s).docs)  # passages only
         c = _Deadline(inner, None, max(deadline, time.monotonic() + 0.25))
@@ -582,10 +583,7 @@ class WhooshIndex:
         if not bare or not clauses:
             return hits
         page = AnyOf("doc_id", [h.doc_id for h in bare])
-        clauses = [
-            c.restricted(page) if isinstance(c, PositionalPhrase | Proximity) else c
-            for c in clauses
-        ]
+        clauses = [c.restricted(page) if hasattr(c, "restricted") else c for c in clauses]
         q = query.And([query.Or(clauses), page, query.Term("rtype", "doc")])
         try:
             found = {s.stored_fields(n)["doc_id"] for n in s.search(q, limit=None).docs()}
@@ -627,7 +625,7 @@ class WhooshIndex:
     @property
     def analysis(self) -> Analysis:
         """The index's tokens and the terms each stands for in a language (snippets)."""
-        return Analysis(self._keys, TOKEN_RE, pieces)
+        return Analysis(self._keys, TOKEN_RE, pieces, self._plain_key, EXACT)
 
     def words(self, text: str) -> list[str]:
         return [t.text for t in self.plain(text)]
@@ -789,6 +787,87 @@ def _rescored(
     return out
 
 
+def _explained(
+    s: Any, cache: SearcherCache, tr: Translation, run: _Run,
+    some: tuple[dict[int, int] | None, str], sort: str, hits: list[DocHit],
+    until: float = math.inf,
+) -> list[DocHit]:  # fmt: skip
+    """Each hit with why it scored as it did: the parts of its Whoosh score
+    (whoosh_explain.parts), then the steps _run took after it, each part's contribution being its
+    score times those steps' factors, so that the contributions add up to the hit's score."""
+    coord, reading = some
+    wanted = {h.doc_id for h in hits}
+    by_id = {d: n for n, d in cache.columns["doc_id"].items() if d in wanted}
+    out = []
+    for hit in hits:
+        n = by_id[hit.doc_id]
+        relevance = sort == "relevance"
+        if time.monotonic() > until:
+            late = {"kind": "not explained: the time for explanations ran out", "field": "",
+                    "term": "", "score": hit.score, "contribution": hit.score}  # fmt: skip
+            out.append(replace(hit, explain={
+                "score": hit.score, "base": hit.score, "ranked_on": "", "parts": [late],
+                "steps": [], "passages": [{"anchor": p.anchor, "score": p.score} for p in hit.passages],
+            }))  # fmt: skip
+            continue
+        q = tr.query if tr.query is not None else query.Term("rtype", "doc")
+        parts, base = whoosh_explain.parts(
+            s, tr.rank_query if relevance and tr.rank_query is not None else q, n
+        )
+        steps: list[dict[str, Any]] = []
+        factor = 1.0
+        if relevance and tr.near and not run.partial:
+            rescored = _rescored(s, [(n, 1.0)], tr.near)[0][1]
+            shares = max(
+                (proximity(s, [n], stems, NEAR_WINDOW).get(n, (0.0, 0.0)) for stems in tr.near),
+                default=(0.0, 0.0),
+            )
+            steps.append({
+                "step": "typed words next to or near each other",
+                "factor": rescored,
+                "detail": f"1 + {NEXT_TO_WEIGHT} x {shares[0]:.2f} (pairs next to each other) + "
+                f"{NEAR_WEIGHT} x {shares[1]:.2f} (pairs within {NEAR_WINDOW} words)",
+            })  # fmt: skip
+            factor *= rescored
+        if relevance and coord:
+            share = coord.get(n, 0) / max(coord.values())
+            steps.append({
+                "step": "some of the words",
+                "factor": share,
+                "detail": (f"{reading}: " if reading else "")
+                + f"it has {coord.get(n, 0)} of the words, the most any "
+                f"document has is {max(coord.values())}; documents with more of them come first",
+            })  # fmt: skip
+            factor *= share
+        for part in parts:
+            part["contribution"] = part["score"] * factor
+        if not parts and hit.score:  # a document matching only words the ranking leaves out
+            parts = [{"kind": "matched an expansion that is not ranked", "field": "", "term": "",
+                      "score": hit.score, "contribution": hit.score}]  # fmt: skip
+            base = hit.score
+        change = hit.score - base * factor
+        if relevance and abs(change) > 1e-6 * max(1.0, abs(hit.score)):
+            steps.append({
+                "step": "primary document first",
+                "change": change,
+                "contribution": change,
+                "detail": f"a document about another (a press release, a summary, commentary) "
+                f"scores at most {PRIMARY_MARGIN} x the primary document it cites",
+            })  # fmt: skip
+        explain = {
+            "score": hit.score,
+            "base": base,
+            "ranked_on": "the document record (title, text, identifiers, citations); passages "
+            "only choose what is shown under the hit" + ("" if relevance else
+            f"; sorted {sort}: the score does not order the hits"),
+            "parts": parts,
+            "steps": steps,
+            "passages": [{"anchor": p.anchor, "score": p.score} for p in hit.passages],
+        }  # fmt: skip
+        out.append(replace(hit, explain=explain))
+    return out
+
+
 def _primary_first(s: Any, top: list[tuple[int, float]]) -> list[tuple[int, float]]:
     """A document about another (a press release, a summary, commentary: Document.genre) scores
     just under the primary documents it cites that are among the hits: the judgment before its
@@ -928,6 +1007,7 @@ def _records(rec: IndexRecord) -> list[dict[str, Any]]:
                 "version": rec.version,
                 "anchor": p.anchor,
                 "text": text,
+                "pwords": " ".join(dict.fromkeys(TOKEN_RE.findall(text))),
                 "pcites": " ".join(cites_by_anchor.get(p.anchor, ())),
             }
         )

@@ -7,6 +7,10 @@
   the expansions are then stemmed and searched like typed words.
 - A phrase, or words near each other ("a b"~5), is checked on positions (PositionalPhrase) in the
   title and the body; for passages, only among the passages of the page's documents.
+- An exact form (=word) is the word as written (folded for case and accents, not stemmed) in the
+  unstemmed `words` field of document records; a page's passages that write it are picked by
+  ExactForm (their stems, then their stored words as written); it is highlighted as EXACT + that
+  form, which the highlighter's key gives each token besides its stems.
 - An identifier is `ident` (boosted) OR `cites`: the document carrying it first, its citers next;
   when no document carries or cites it, its words are searched as a phrase instead.
 - kind/court/jurisdiction/year/date at the top level of a query become document sets cached per
@@ -33,6 +37,7 @@ from magsearch.index.whoosh_schema import (
     OUTSIDE_BOOST,
     STEMMED,
     AnyOf,
+    ExactForm,
     PositionalPhrase,
     Proximity,
     SearcherCache,
@@ -41,6 +46,7 @@ from magsearch.index.whoosh_schema import (
     idf,
     make_splitter,
     records_with,
+    term_key,
     term_query_keys,
     term_variants,
 )
@@ -52,6 +58,7 @@ SCORED_EXPANSIONS = 4  # wildcard/fuzzy: the most frequent expansions score; the
 EXPANSION_SCORE = 0.5  # (constant score of a match on the other expansions)
 PASSAGE_EXPANSIONS = 10  # expanded words used to pick passages (the most frequent)
 PRELOAD_OVER = 8  # an OR of more clauses than this preloads its matches (cheaper than a tree)
+EXACT = "="  # an exact form among the terms to highlight: "=detained"
 
 
 @dataclass
@@ -88,6 +95,7 @@ class Translator:
         self.visible = visible or Visible(s, cache)
         self.reader = s.reader()
         self.analyzer, self.plain = analyzer, plain
+        self.plain_key = term_key(plain)
         self.splitter = make_splitter()
         self.keys, self.any_lang = term_query_keys(analyzer), term_variants(analyzer)
         self.max_expansions = max_expansions
@@ -192,6 +200,8 @@ class Translator:
         return _every_doc()  # MatchAll
 
     def word(self, n: ql.Word, positive: bool) -> Any:
+        if n.exact:
+            return self.exact(n, positive)
         if n.fuzzy or n.prefix:
             groups = [self.alternatives(w) for w in self.expand(n)]
         else:
@@ -223,6 +233,25 @@ class Translator:
         if rest:
             clauses += [AnyOf(f, rest, EXPANSION_SCORE) for f in fields]
         return any_of(clauses)
+
+    def exact(self, n: ql.Word, positive: bool) -> Any:
+        """=word: the form as written (the plain analyzer's terms: one, or a CJK word's bigrams),
+        in the documents' and the passages' unstemmed words."""
+        forms = list(dict.fromkeys(t.text for t in self.plain(n.text)))
+        if not forms:
+            return None
+        self.searchable = True
+        if positive:
+            self.terms.update(EXACT + f for f in forms)
+            stems = self.alternatives(n.text)
+            self.psg.append(ExactForm(forms, stems, self.plain_terms, self.deadline))
+        return _all([query.Term("words", f) for f in forms])
+
+    def plain_terms(self, token: str) -> tuple[str, ...]:
+        """A token's unstemmed index terms (`words`): one, or a CJK run's bigrams."""
+        if token.isascii():
+            return (self.plain_key(token),)
+        return tuple(t.text for t in self.plain(token))
 
     def one_word(self, field: str, terms: list[str]) -> Any:
         """A word's terms in each language, as one word: each weighs as rare as the word is in
@@ -364,11 +393,19 @@ class Translator:
         """The stems of a query of 2 to 8 plain words (no fields, wildcards, operators), in the
         order typed, in each language: the top hits are rescored by how near each other they
         stand."""
-        plain = [n for n in top if isinstance(n, ql.Word) and not (n.field or n.fuzzy or n.prefix)]
+        plain = [
+            n
+            for n in top
+            if isinstance(n, ql.Word) and not (n.field or n.fuzzy or n.prefix or n.exact)
+        ]
         if not 2 <= len(plain) <= 8 or len(plain) != len(top):
             return []
         seqs = self.variants(" ".join(n.text for n in plain))
         return [list(seq) for seq in seqs if len(seq) >= 2]
+
+
+def _all(clauses: list[Any]) -> Any:
+    return clauses[0] if len(clauses) == 1 else query.And(clauses)
 
 
 def _every_doc() -> Any:

@@ -3,7 +3,8 @@ model, what a searcher caches, and document sets computed without scoring.
 
 Two record types share one index (see base.py): a document record per document (title, ident, cites,
 body, words, kind/court/jurisdiction/year/date) and a passage record per passage (text, pcites).
-`words` holds the words unstemmed, for wildcards, fuzzy terms and spelling suggestions.
+`words` holds the words unstemmed, for wildcards, fuzzy terms, spelling suggestions and exact forms
+(=word); a passage record stores its words as written (`pwords`), for the passages of an exact form.
 
 Phrases are checked on positions by PositionalPhrase, with set arithmetic on the positions of the
 documents that hold every word (Whoosh's own span machinery is several times slower). A bigram field
@@ -401,6 +402,9 @@ def make_schema() -> Schema:
         outside=TEXT(analyzer=ana, field_boost=OUTSIDE_BOOST),
         words=TEXT(analyzer=make_plain_analyzer(), phrase=False),
         text=_MarkedText(analyzer=marked),
+        # a passage's words as written, each once, stored (not indexed: as an indexed field it
+        # doubled the indexing time): which passages of a page write an exact form (ExactForm)
+        pwords=STORED(),
         pcites=KEYWORD(scorable=True),
         kind=ID(sortable=True),
         court=ID(sortable=True),
@@ -411,9 +415,6 @@ def make_schema() -> Schema:
         # {"genre": ..., "own": [ident keys], "about": [ident keys]}: see whoosh._primary_first
         standing=STORED(),
     )
-
-
-PASSAGE_FIELDS = frozenset({"text", "pcites"})
 
 
 class RecordBM25F(scoring.BM25F):
@@ -1137,3 +1138,78 @@ def _gap(a: tuple[int, int], b: tuple[int, int]) -> float:
     if b[1] < a[0]:
         return a[0] - b[1] - 1
     return math.inf
+
+
+# -- =word -----------------------------------------------------------------------------------------
+class ExactForm(query.Query):
+    """Passage records that write a word in one form (=word): among those of `within` (the page's
+    documents) that hold one of its stems (`text`), those whose words as written (the stored
+    `pwords`, read through `terms`: a token -> its unstemmed index terms) include every one of
+    `forms` (one, or a CJK word's bigrams); scored as the word would be. Documents are found by
+    the form in their unstemmed `words`; this only picks their passages, a page at a time."""
+
+    def __init__(
+        self, forms: list[str], stems: list[str], terms: Any, deadline: float = math.inf,
+        within: AnyOf | None = None,
+    ) -> None:  # fmt: skip
+        self.forms, self.stems, self.terms, self.within = list(forms), list(stems), terms, within
+        self.deadline = deadline
+        self._memo: dict[int, tuple[list[int], list[float]]] = {}
+
+    def _key(self) -> tuple[Any, ...]:
+        return (tuple(self.forms), tuple(self.stems), self.within)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ExactForm) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return f"ExactForm({self.forms!r})"
+
+    def restricted(self, within: AnyOf) -> ExactForm:
+        return ExactForm(self.forms, self.stems, self.terms, self.deadline, within)
+
+    def estimate_size(self, ixreader: Any) -> int:
+        return sum(ixreader.doc_frequency("text", t) for t in self.stems)
+
+    def estimate_min_size(self, ixreader: Any) -> int:
+        return 0
+
+    def matcher(self, searcher: Any, context: Any = None) -> Any:
+        key = id(searcher.reader())
+        if key not in self._memo:
+            self._memo[key] = self._matches(searcher)
+        ids, weights = self._memo[key]
+        if not ids:
+            return matching.NullMatcher()
+        return _ScoredList(ids, weights)
+
+    def _matches(self, searcher: Any) -> tuple[list[int], list[float]]:
+        reader = searcher.reader()
+        ms = [searcher.postings("text", t) for t in self.stems if ("text", t) in reader]
+        if not ms:
+            return [], []
+        if self.within is not None:
+            candidates: Any = self.within.local_ids(reader)
+        else:
+            candidates = sorted({n for m in ms for n in m.all_ids()})
+            ms = [searcher.postings("text", t) for t in self.stems if ("text", t) in reader]
+        wanted = set(self.forms)
+        ids: list[int] = []
+        weights: list[float] = []
+        for i, n in enumerate(candidates):
+            if not i & 255 and time.monotonic() > self.deadline:
+                raise collectors.TimeLimit
+            scores = [m.score() for m in ms if _align([m], n)]
+            if not scores:
+                continue
+            written = reader.stored_fields(n).get("pwords", "")
+            found: set[str] = set()
+            for token in written.split():
+                found.update(self.terms(token))
+            if wanted <= found:
+                ids.append(n)
+                weights.append(sum(scores))
+        return ids, weights

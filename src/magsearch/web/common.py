@@ -106,6 +106,8 @@ def search_params(args: MultiDict[str, str]) -> dict[str, Any]:
         "page": args.get("page", "1") or "1",
         "per_page": args.get("per_page", "10") or "10",
         "as_of": args.get("as_of") or None,  # the archive as it stood then (checked by the service)
+        "within": args.get("within") or None,  # a second query, within the results of q
+        "explain": args.get("explain") == "1",  # why each hit scored as it did
     }
 
 
@@ -118,6 +120,8 @@ def search_state(params: dict[str, Any]) -> dict[str, Any]:
         state["per_page"] = params["per_page"]
     if params.get("as_of"):
         state["as_of"] = params["as_of"]
+    if params.get("within"):
+        state["within"] = params["within"]
     return state
 
 

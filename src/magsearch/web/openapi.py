@@ -93,11 +93,86 @@ SCHEMAS: dict[str, Any] = {
                 "type": "boolean",
                 "description": "found only in the text outside the main text (no passage)",
             },
+            "explain": _ref("Explanation"),
+        },
+        required=[
+            "id",
+            "version",
+            "title",
+            "kind",
+            "genre",
+            "date",
+            "date_basis",
+            "current_to",
+            "court",
+            "jurisdiction",
+            "identifiers",
+            "citation",
+            "cite",
+            "score",
+            "restricted",
+            "withdrawn",
+            "current",
+            "snippet",
+            "passages",
+            "outside",
+        ],  # and "explain" when asked for (explain=1)
+    ),
+    "Explanation": _obj(
+        {
+            "score": {"type": "number", "description": "the hit's score"},
+            "base": {"type": "number", "description": "the score of the query (sum of parts)"},
+            "ranked_on": _S,
+            "parts": {
+                "type": "array",
+                "description": "each term, phrase or proximity match in each field; the "
+                "contributions of the parts and the steps add up to the score",
+                "items": _obj(
+                    {
+                        "kind": _S,
+                        "field": _S,
+                        "term": _S,
+                        "score": {"type": "number"},
+                        "contribution": {"type": "number"},
+                        "tf": {"type": "number"},
+                        "idf": {"type": "number"},
+                        "field_weight": {"type": "number"},
+                        "query_weight": {"type": "number"},
+                        "length": _INT,
+                        "average_length": {"type": "number"},
+                        "B": {"type": "number"},
+                        "K1": {"type": "number"},
+                    },
+                    required=["kind", "field", "term", "score", "contribution"],
+                ),
+            },
+            "steps": {
+                "type": "array",
+                "items": _obj(
+                    {
+                        "step": _S,
+                        "detail": _S,
+                        "factor": {"type": "number"},
+                        "change": {"type": "number"},
+                        "contribution": {"type": "number"},
+                    },
+                    required=["step", "detail"],
+                ),
+            },
+            "passages": {
+                "type": "array",
+                "items": _obj({"anchor": _S, "score": {"type": "number"}}),
+            },
         }
     ),
     "SearchResponse": _obj(
         {
             "query": _S,
+            "within": {
+                "type": "string",
+                "description": "the query searched within the results of `query` ('' for none)",
+            },
+            "sort": {"enum": list(SORTS)},
             "as_of": {
                 "type": "string",
                 "description": "the time (UTC) the results are as of, when as_of was asked for "
@@ -402,7 +477,19 @@ def _search_params() -> list[dict[str, Any]]:
             'the query: words, "phrases", OR, -word, identifiers (32631/09, Pub. L. 112-208)',
             required=True,
         ),
+        _param(
+            "within",
+            "query",
+            {"type": "string", "maxLength": 512},
+            "a second query searched within the results of q (both must match)",
+        ),
         _param("sort", "query", {"enum": list(SORTS), "default": "relevance"}, "order of hits"),
+        _param(
+            "explain",
+            "query",
+            {"enum": ["0", "1"], "default": "0"},
+            "1: each hit says why it scored as it did (`explain`)",
+        ),
         _param(
             "page",
             "query",

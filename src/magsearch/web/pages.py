@@ -58,6 +58,7 @@ def export_search(fmt: str) -> Any:
         limit=request.args.get("limit") or exports.MAX_HITS,
         include_restricted=sees_restricted(),
         as_of=params["as_of"],
+        within=params["within"],
     )
     body = exports.export(out.entries, fmt, _pinned_links if out.historic else _links)
     headers = {

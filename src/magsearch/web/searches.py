@@ -46,10 +46,12 @@ def feed_url(alerts: Alerts, saved: Any) -> str:
 def save() -> Any:
     """Save the search the form carries (the search page's words, filters and sort)."""
     params = search_params(request.form)
+    q = params["q"]
+    if params["within"]:  # a search within the results of another: saved as both AND-ed
+        q = f"({q}) AND ({params['within']})"
     saved = _alerts().save(
-        _me(), request.form.get("name", ""), params["q"], params["filters"], params["sort"],
-        actor=actor(),
-    )  # fmt: skip
+        _me(), request.form.get("name", ""), q, params["filters"], params["sort"], actor=actor()
+    )
     return redirect(url_for("searches.index", _anchor=f"search-{saved.id}"), 303)
 
 
