@@ -185,3 +185,31 @@ def test_each_file_of_a_group_has_the_whole_time_out_to_itself(monkeypatch) -> N
     stuck = [job(0, 0.1), job(1, 1.5), job(2, 0.1)]
     [late] = run_isolated(analysis.analyse_group, [stuck], workers=1, timeout=1.0, memory_mb=0)
     assert late.error.startswith("timed out")
+
+
+def test_large_files_are_parsed_first_and_small_ones_never_wait_behind_them(tmp_path) -> None:
+    """The workers start on the largest files (the run does not end waiting for a long parse that
+    came late), and a group of small files is handed over as soon as a large file comes."""
+    from magsearch.ingest.analyse import Job
+
+    small = [Job(f"s{n}", b"x" * 10, f"s{n}") for n in range(3)]
+    big = Job("big", b"x" * (pipeline.GROUP_BYTES + 1), "big")
+    groups = list(pipeline._groups([*small, big, Job("s3", b"x", "s3")]))
+    assert [[j.path for j in g] for g in groups] == [["s0", "s1", "s2"], ["big"], ["s3"]]
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a-large.txt").write_text("A long note on visa bans, marker largeword. " * 1600)
+    (folder / "b-larger.txt").write_text(
+        "A longer note on asset freezes, marker largerword. " * 4000
+    )
+    (folder / "c-small.txt").write_text("A short note on the Magnitsky Act, marker smallword.\n")
+    lib = open_library(make_settings(tmp_path / "data", workers=1))
+    try:
+        results = Ingester(lib.archive, lib.index, lib.settings).run(find_files([folder]))
+        names = [Path(r.path).name for r in results]
+        assert names == ["b-larger.txt", "a-large.txt", "c-small.txt"]
+        assert {r.status for r in results} == {"ingested"}
+        for word in ("smallword", "largeword", "largerword"):
+            assert lib.search.search(word)["total"] == 1
+    finally:
+        lib.close()

@@ -166,8 +166,8 @@ class _SentencesAndLanguages(_Languages):
                     t.pos = last
                     t.text = PASSAGE_END
                     yield t
-                    if last != marked:
-                        t.text, marked = SENTENCE_END, last
+                    if last != marked:  # (the filters after this one moved t.pos)
+                        t.text, t.pos, marked = SENTENCE_END, last, last
                         yield t
                 continue
             t.lang = lang
@@ -381,6 +381,17 @@ class _MarkedText(TEXT):
         ends = _END_BYTES
         for btext, freq, weight, vbytes in super().index(value, **kwargs):
             yield btext, (0 if btext in ends else freq), weight, vbytes
+
+    def postings_of(self, positions: dict[str, list[int]]) -> list[tuple[bytes, int, float, bytes]]:
+        """What index() gives for a value whose analysis gave these positions per term (in the
+        order of its tokens; every token's boost is 1): for a caller that analysed the text
+        already (index/whoosh.py: one analysis of a passage for its record and its document's
+        body)."""
+        boost, encode = self.format.field_boost, self.format.encode
+        return [
+            (term.encode("utf-8"), 0 if term in ENDS else len(at), len(at) * boost, encode(at))
+            for term, at in positions.items()
+        ]
 
 
 _END_BYTES = frozenset(e.encode("utf-8") for e in ENDS)

@@ -45,6 +45,7 @@ BULK = 200
 FLUSH_BYTES = 128 * 1024 * 1024  # originals held in memory until their flush
 GROUP_BYTES = 64 * 1024  # files up to this size are parsed GROUP_FILES to a worker
 GROUP_FILES = 32
+GROUP_TOTAL = 512 * 1024  # ... and up to this many bytes a group
 BULK_FLUSH_EVERY = 1000
 BULK_FLUSH_SECONDS = 10.0
 
@@ -403,7 +404,8 @@ class _Run:
     def _jobs(self, ahead: _Ahead) -> Iterator[Job]:
         """Read, hash and check each source; yield a parse job for what is new (in the parse
         thread: outcomes decided here are handed to the writer's thread, which emits them)."""
-        for i, src in enumerate(self.sources):
+        for i in self._parse_order():
+            src = self.sources[i]
             if self.stopped or ahead.stopped:
                 return
             try:
@@ -429,6 +431,22 @@ class _Run:
                 src.name, data, digest, kind, meta, self.ing.settings.max_pages,
                 self.ing.settings.ocr_options(),
             )  # fmt: skip
+
+    def _parse_order(self) -> list[int]:
+        """The sources, largest first (the order of the list among equal sizes): the workers start
+        on the long parses at once and fill in with the small files, instead of the run waiting at
+        its end for a large file that came late. (Outcomes are final in the order they finish.)"""
+
+        def size(src: Source) -> int:
+            if src.data is not None:
+                return len(src.data)
+            try:
+                return src.path.stat().st_size if src.path is not None else 0
+            except OSError:  # reading it will say why
+                return 0
+
+        sizes = [size(src) for src in self.sources]
+        return sorted(range(len(self.sources)), key=lambda i: -sizes[i])
 
     def _same_bytes(self, i: int, digest: str) -> None:
         earlier = self.outcome.get(self.first[digest])
@@ -695,17 +713,23 @@ class _Ahead:
 
 
 def _groups(jobs: Iterable[Job]) -> Iterator[list[Job]]:
-    """Jobs in groups for the workers: files up to GROUP_BYTES several at a time, larger ones
-    alone."""
+    """Jobs in groups for the workers: files up to GROUP_BYTES several at a time (up to
+    GROUP_FILES of them, GROUP_TOTAL bytes in all), larger ones alone. A group is handed over as
+    soon as a large file comes, so small files never wait for the large ones after them."""
     group: list[Job] = []
+    size = 0
     for job in jobs:
         if len(job.data) > GROUP_BYTES:
+            if group:
+                yield group
+                group, size = [], 0
             yield [job]
             continue
         group.append(job)
-        if len(group) >= GROUP_FILES:
+        size += len(job.data)
+        if len(group) >= GROUP_FILES or size >= GROUP_TOTAL:
             yield group
-            group = []
+            group, size = [], 0
     if group:
         yield group
 

@@ -1,0 +1,133 @@
+"""The index write: each passage is analysed once, for its own record and for its document's body,
+and the commit reads field lengths from a list; the index written is the one Whoosh's own
+add_document writes, byte for byte, on documents of the corpus in several languages and scripts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from magsearch.index import whoosh
+from magsearch.index.base import IndexRecord, SearchRequest
+from magsearch.ingest.analyse import Job, analyse
+from magsearch.models import Document, Kind, Passage
+
+FILES = [
+    "legislation/canada_J-2.3_loi_justice_victimes_dirigeants_etrangers_corrompus_fr.txt",
+    "legislation/us_22_USC_ch108_global_magnitsky_human_rights_accountability.txt",
+    "articles/asp_2019_magnitskys-memory.txt",
+    "rulings/juriscraper__cit_example.html",
+    "rulings/courtlistener__not_wpd.html",
+    "html-fixtures/readability__qq.html",  # Chinese: bigrams
+    "html-fixtures/readability__la-nacion.html",  # Spanish: tagged stems
+    "html-fixtures/readability__heise.html",  # German
+    "pdf-fixtures/ingest__udhr_ger.pdf",
+]
+
+
+def _records(corpus: Path) -> list[IndexRecord]:
+    out = []
+    for n, name in enumerate(FILES):
+        data = (corpus / name).read_bytes()
+        a = analyse(Job(name, data, f"sha{n}"))
+        doc = Document(f"doc{n}", Kind(a.kind), a.title, language=a.fields["language"])
+        cited = tuple((c.anchor, c.normalized) for c in a.citations)
+        out.append(IndexRecord(doc, f"sha{n}", tuple(a.passages), cited, a.outside))
+    # what the files above may lack: Cyrillic words (two terms at one position) in a French
+    # passage, private-use characters (the analyzer's language marks) inside a text, a heading
+    # without text, a passage with no word at all, Japanese and Korean
+    passages = (
+        Passage(
+            0,
+            "p1",
+            "¶ 1",
+            "Навальный et Магнитский devant la Cour, l'arrêt Браудер.",
+            language="fr",
+        ),
+        Passage(
+            1,
+            "p2",
+            "¶ 2",
+            "Text with \ue001 private \ue003 use marks inside it.",
+            heading="I. Facts",
+        ),
+        Passage(2, "p3", "¶ 3", "", heading="I. Facts › A. Heading only"),
+        Passage(3, "p4", "¶ 4", "— … ·"),
+        Passage(4, "p5", "¶ 5", "マグニツキー事件 마그니츠키 사건 謝爾蓋·馬格尼茨基案 U.S.C. 2019"),
+        Passage(
+            5, "p6", "¶ 6", "Die Rechtsprechung über Magnitski und Kowalski, § 12.", language="de"
+        ),
+    )
+    doc = Document("mixed", Kind.RULING, "Маgnitsky mixed", language="en")
+    out.append(IndexRecord(doc, "shamixed", passages, (("p1", "347 U.S. 483"),), "outside words"))
+    return out
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    """The index's segment files by extension (the segment's random id taken out)."""
+    out = {}
+    for path in folder.iterdir():
+        if path.name.startswith("MAIN_") and not path.name.endswith(".toc"):
+            out[path.name.split(".", 1)[1] if "." in path.name else path.name] = path.read_bytes()
+    return out
+
+
+def test_one_analysis_per_passage_writes_the_index_whoosh_writes(corpus, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    records = _records(corpus)
+    plain = whoosh.WhooshIndex(tmp_path / "plain")
+    w = plain._ix.writer(compound=False)  # Whoosh's own writer, which analyses every field
+    assert not isinstance(w, whoosh._SegmentWriter)
+    for rec in records:
+        for fields in whoosh._records(rec):
+            w.add_document(**fields)
+    w.commit(mergetype=whoosh.NO_MERGE, optimize=False)
+    fast = whoosh.WhooshIndex(tmp_path / "fast")
+    fast.write(records, fresh=[r.doc.id for r in records], merge=False)
+    a, b = _dump(plain), _dump(fast)
+    assert len(a["terms"]) > 5000
+    assert a["terms"].keys() == b["terms"].keys()
+    for key in a["terms"]:
+        assert a["terms"][key] == b["terms"][key], key
+    assert a["lengths"] == b["lengths"] and a["stored"] == b["stored"]
+    for words in ("Навальный", "Magnitsky", "マグニツキー", "Rechtsprechung", '"human rights"'):
+        hits = [
+            plain.search(SearchRequest(text=words)).hits,
+            fast.search(SearchRequest(text=words)).hits,
+        ]
+        assert hits[0] == hits[1] != [], words  # the same documents, scores and passages
+    plain.close()
+    fast.close()
+    files = _files(tmp_path / "fast")
+    assert files == _files(tmp_path / "plain") and len(files) >= 5  # byte for byte
+
+
+def _dump(ix: whoosh.WhooshIndex) -> dict[str, object]:
+    r = ix._ix.reader()
+    try:
+        terms = {}
+        for fieldname, text in r.all_terms():
+            m = r.postings(fieldname, text)
+            rows = []
+            while m.is_active():
+                rows.append((m.id(), m.weight(), m.value()))
+                m.next()
+            terms[(fieldname, text)] = rows
+        names = r.schema.names()
+        docs = range(r.doc_count_all())
+        lengths = {(n, f): r.doc_field_length(n, f) for n in docs for f in names}
+        stored = [r.stored_fields(n) for n in docs]
+    finally:
+        r.close()
+    return {"terms": terms, "lengths": lengths, "stored": stored}
+
+
+def test_a_passage_end_and_its_sentence_end_stand_at_the_passage_last_word() -> None:
+    """After a passage of CJK bigrams (which move the positions after them on), the sentence end
+    that a passage's end implies stands where the passage end does: at its last word."""
+    from magsearch.index.whoosh_schema import PASSAGE_END, SENTENCE_END, language_mark, make_schema
+
+    body = "\n\n".join(language_mark("") + t for t in ("马格尼茨基案 2019", "Next passage here"))
+    tokens = [
+        (t.text, t.pos) for t in make_schema()["body"].analyzer(body, positions=True, mode="index")
+    ]
+    ends = [pos for text, pos in tokens if text in (PASSAGE_END, SENTENCE_END)]
+    assert len(ends) == 2 and ends[0] == ends[1] == [p for t, p in tokens if t == "2019"][0]
