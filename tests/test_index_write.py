@@ -10,6 +10,7 @@ from magsearch.index import whoosh
 from magsearch.index.base import IndexRecord, SearchRequest
 from magsearch.ingest.analyse import Job, analyse
 from magsearch.models import Document, Kind, Passage
+from magsearch.querylang import parse
 
 FILES = [
     "legislation/canada_J-2.3_loi_justice_victimes_dirigeants_etrangers_corrompus_fr.txt",
@@ -90,8 +91,8 @@ def test_one_analysis_per_passage_writes_the_index_whoosh_writes(corpus, tmp_pat
     assert a["lengths"] == b["lengths"] and a["stored"] == b["stored"]
     for words in ("Навальный", "Magnitsky", "マグニツキー", "Rechtsprechung", '"human rights"'):
         hits = [
-            plain.search(SearchRequest(text=words)).hits,
-            fast.search(SearchRequest(text=words)).hits,
+            plain.search(SearchRequest(query=parse(words).node)).hits,
+            fast.search(SearchRequest(query=parse(words).node)).hits,
         ]
         assert hits[0] == hits[1] != [], words  # the same documents, scores and passages
     plain.close()
