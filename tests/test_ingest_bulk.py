@@ -210,6 +210,6 @@ def test_large_files_are_parsed_first_and_small_ones_never_wait_behind_them(tmp_
         assert names == ["b-larger.txt", "a-large.txt", "c-small.txt"]
         assert {r.status for r in results} == {"ingested"}
         for word in ("smallword", "largeword", "largerword"):
-            assert lib.search.search(word)["total"] == 1
+            assert lib.search.search(word).total == 1
     finally:
         lib.close()
