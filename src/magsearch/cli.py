@@ -150,6 +150,7 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], kind: str | None, as_jso
                     printable(json.dumps(res.as_json(), ensure_ascii=False), json=True),
                     file=sys.stdout,
                 )
+                sys.stdout.flush()  # each line as its file is done, also into a pipe
             bar.update(1)
 
         from . import alerts

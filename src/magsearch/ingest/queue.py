@@ -203,6 +203,9 @@ def run_queued(
     down_since: float | None = None
     last_progress = time.monotonic()
     told_idle = False
+    # The broker's identity (Redis's run_id): a restart within the client's own retries raises
+    # nothing, yet loses every queued job, so it is looked at once a second
+    server, looked = "", time.monotonic()
 
     def publish(job: Job) -> str:
         task_id = uuid.uuid4().hex
@@ -219,6 +222,16 @@ def run_queued(
                     # in flight under its old id and is published again at the next recovery
                     inflight = {publish(job): job for job in inflight.values()}
                     down_since = None
+                    server = _run_id(backend)
+                elif not server or time.monotonic() - looked >= 1.0:
+                    looked, was, server = time.monotonic(), server, _run_id(backend)
+                    if was and server != was:
+                        if inflight:
+                            _say(
+                                f"broker {_safe_url(broker_url)} restarted: publishing the "
+                                f"{len(inflight)} job(s) it lost again"
+                            )
+                        inflight = {publish(job): job for job in inflight.values()}
                 while len(inflight) < max(1, window) and (
                     not inflight or sum(len(j.data) for j in inflight.values()) < WINDOW_BYTES
                 ):
@@ -287,6 +300,10 @@ def run_queued(
                 backend.forget(task_id)
             except errors:
                 pass
+
+
+def _run_id(backend: Any) -> str:
+    return str(backend.client.info("server").get("run_id", ""))
 
 
 def run_worker(broker_url: str, *, name: str = "") -> None:
