@@ -715,7 +715,38 @@ def ids_of(q: Any, sub: Any, deadline: float) -> set[int]:
 
 
 # -- phrases -----------------------------------------------------------------------------------
-class PositionalPhrase(query.Query):
+class _Computed(query.Query):
+    """A query whose matches a subclass computes once per segment reader (`_matches`: ids and
+    scores) and serves as a list; equal when its `_key()` is."""
+
+    _memo: dict[int, tuple[list[int], list[float]]]
+
+    def _key(self) -> tuple[Any, ...]:
+        raise NotImplementedError
+
+    def _matches(self, searcher: Any) -> tuple[list[int], list[float]]:
+        raise NotImplementedError
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, self._key()))
+
+    def estimate_min_size(self, ixreader: Any) -> int:
+        return 0
+
+    def matcher(self, searcher: Any, context: Any = None) -> Any:
+        key = id(searcher.reader())
+        if key not in self._memo:
+            self._memo[key] = self._matches(searcher)
+        ids, weights = self._memo[key]
+        if not ids:
+            return matching.NullMatcher()
+        return _ScoredList(ids, weights)
+
+
+class PositionalPhrase(_Computed):
     """Words in order next to each other (slop 0), or each next to the next within slop + 1
     positions in any order. Matches are computed once per segment (ids and scores, the sum of the
     words' scores), optionally only among the records of `within` (the page's documents)."""
@@ -727,12 +758,6 @@ class PositionalPhrase(query.Query):
         self.fieldname, self.words, self.slop, self.boost = fieldname, list(words), slop, boost
         self.deadline, self.within = deadline, within
         self._memo: dict[int, tuple[list[int], list[float]]] = {}
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, PositionalPhrase) and self._key() == other._key()
-
-    def __hash__(self) -> int:
-        return hash(self._key())
 
     def _key(self) -> tuple[Any, ...]:
         return (self.fieldname, tuple(self.words), self.slop, self.boost, self.within)
@@ -747,18 +772,6 @@ class PositionalPhrase(query.Query):
 
     def estimate_size(self, ixreader: Any) -> int:
         return min(ixreader.doc_frequency(self.fieldname, w) for w in self.words)
-
-    def estimate_min_size(self, ixreader: Any) -> int:
-        return 0
-
-    def matcher(self, searcher: Any, context: Any = None) -> Any:
-        key = id(searcher.reader())
-        if key not in self._memo:
-            self._memo[key] = self._matches(searcher)
-        ids, weights = self._memo[key]
-        if not ids:
-            return matching.NullMatcher()
-        return _ScoredList(ids, weights)
 
     def _matches(self, searcher: Any) -> tuple[list[int], list[float]]:
         reader = searcher.reader()
@@ -928,7 +941,7 @@ def _within(a: list[int], b: list[int], window: int) -> bool:
 
 
 # -- NEAR/n, /s, /p ------------------------------------------------------------------------------
-class Proximity(query.Query):
+class Proximity(_Computed):
     """Records in which the operands stand near each other inside one passage: a chain in which
     each operand is within `distance` words of the one before (unit "words": at most that many
     words between, as in "a b"~n), all in one sentence ("sentence") or anywhere in one passage
@@ -953,12 +966,6 @@ class Proximity(query.Query):
         ops = tuple(tuple(op) for op in self.operands)
         return (self.fieldname, ops, self.unit, self.distance, self.boost, self.within)
 
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Proximity) and self._key() == other._key()
-
-    def __hash__(self) -> int:
-        return hash(self._key())
-
     def __repr__(self) -> str:
         return f"Proximity({self.fieldname!r}, {self.operands!r}, {self.unit!r}, {self.distance})"
 
@@ -974,18 +981,6 @@ class Proximity(query.Query):
             (sum(ixreader.doc_frequency(f, seq[0]) for seq in op) for op in self.operands),
             default=0,
         )
-
-    def estimate_min_size(self, ixreader: Any) -> int:
-        return 0
-
-    def matcher(self, searcher: Any, context: Any = None) -> Any:
-        key = id(searcher.reader())
-        if key not in self._memo:
-            self._memo[key] = self._matches(searcher)
-        ids, weights = self._memo[key]
-        if not ids:
-            return matching.NullMatcher()
-        return _ScoredList(ids, weights)
 
     def _matches(self, searcher: Any) -> tuple[list[int], list[float]]:
         reader, field = searcher.reader(), self.fieldname
@@ -1152,7 +1147,7 @@ def _gap(a: tuple[int, int], b: tuple[int, int]) -> float:
 
 
 # -- =word -----------------------------------------------------------------------------------------
-class ExactForm(query.Query):
+class ExactForm(_Computed):
     """Passage records that write a word in one form (=word): among those of `within` (the page's
     documents) that hold one of its stems (`text`), those whose words as written (the stored
     `pwords`, read through `terms`: a token -> its unstemmed index terms) include every one of
@@ -1170,12 +1165,6 @@ class ExactForm(query.Query):
     def _key(self) -> tuple[Any, ...]:
         return (tuple(self.forms), tuple(self.stems), self.within)
 
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, ExactForm) and self._key() == other._key()
-
-    def __hash__(self) -> int:
-        return hash(self._key())
-
     def __repr__(self) -> str:
         return f"ExactForm({self.forms!r})"
 
@@ -1184,18 +1173,6 @@ class ExactForm(query.Query):
 
     def estimate_size(self, ixreader: Any) -> int:
         return sum(ixreader.doc_frequency("text", t) for t in self.stems)
-
-    def estimate_min_size(self, ixreader: Any) -> int:
-        return 0
-
-    def matcher(self, searcher: Any, context: Any = None) -> Any:
-        key = id(searcher.reader())
-        if key not in self._memo:
-            self._memo[key] = self._matches(searcher)
-        ids, weights = self._memo[key]
-        if not ids:
-            return matching.NullMatcher()
-        return _ScoredList(ids, weights)
 
     def _matches(self, searcher: Any) -> tuple[list[int], list[float]]:
         reader = searcher.reader()
