@@ -2,10 +2,25 @@
 
 from __future__ import annotations
 
+import random
+from pathlib import Path
+
 import pytest
 
+from magsearch import structure
 from magsearch.ingest.registry import parse_bytes
-from magsearch.language import _script, detect, letter_count, normalize, script_of
+from magsearch.language import (
+    _model,
+    _sample,
+    _script,
+    detect,
+    detect_all,
+    letter_count,
+    normalize,
+    script_of,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def _text(path) -> str:  # type: ignore[no-untyped-def]
@@ -88,3 +103,47 @@ def test_letters_and_scripts_read_fast_are_those_read_letter_by_letter(corpus): 
     for text in texts:
         assert letter_count(text) == sum(ch.isalpha() for ch in text), text[:80]
         assert script_of(text) == _script_letter_by_letter(text), text[:80]
+
+
+def _texts_of(paths) -> list[str]:  # type: ignore[no-untyped-def]
+    """Each file's text as a document, its blocks and its passages (as ingest cuts them)."""
+    texts = []
+    for path in paths:
+        blocks = parse_bytes(path.read_bytes()).blocks
+        passages = structure.segment(blocks, structure.guess_kind(blocks))
+        texts.append("\n".join(b.text for b in blocks))
+        texts.extend(b.text for b in blocks)
+        texts.extend(p.text for p in passages)
+    return texts
+
+
+def test_many_texts_at_once_get_what_py3langid_gives_each(corpus, monkeypatch):  # type: ignore[no-untyped-def]
+    """detect_all runs the model on all its texts at once; py3langid's own classify, one text at
+    a time, is the reference: the same language and the same probability (float for float) for
+    every document, block and passage of the corpus's text and HTML files and of the bundled
+    collection (bench/language_bench.py adds the corpus's PDFs), and for texts made to catch the
+    joins (featureless, upper case, decomposed accents, a lone surrogate, slices cut anywhere)."""
+    files = sorted(corpus.glob("**/*.txt")) + sorted(corpus.glob("html-fixtures/*.html"))
+    files += sorted(p for p in ROOT.joinpath("archive").iterdir() if p.suffix in (".html", ".pdf"))
+    texts = _texts_of(files)
+    rng = random.Random(7)
+    made = [
+        "",
+        "@@@ ### ^^^ ``` \\\\",
+        "THE COURT FINDS A VIOLATION",
+        "e\u0301te\u0301 de\u0301cide\u0301",
+    ]
+    made += ["Magnitsky \ud800 case", "Магнитский " * 3, "x" * 5000]
+    for _ in range(300):
+        a, b = rng.choice(texts), rng.choice(texts)
+        made.append(a[rng.randrange(len(a) + 1) :][:700] + b[: rng.randrange(400)])
+    model = _model()
+    samples = [_sample(t) for t in texts + made]
+    assert len(texts) > 3000
+    assert model.joinable  # the batched path is the one compared
+    assert model.classify_all(samples) == [model.li.classify(s) for s in samples]
+
+    found = detect_all(texts)
+    monkeypatch.setattr(model, "joinable", False)  # detect as it was: py3langid on each text
+    assert found == detect_all(texts)
+    assert {"en", "fr", "de", "ru", "es", "zh", None} <= set(found)

@@ -134,15 +134,20 @@ def _languages(
     """The document's language (the sidecar's, else the HTML lang or PDF metadata, else detected
     from its text) and its passages, those in another language marked with theirs."""
     doc = language.normalize(declared)
+    texts = []
     if not doc:
-        text = "\n".join([title, *(p.text for p in passages)]) if passages else outside
-        doc = language.detect(text) or ""
-    out = []
-    for p in passages:
-        own = ""
-        if language.letter_count(p.text[:2000]) >= PASSAGE_LANGUAGE_LETTERS or (
-            language.script_of(p.text) in ("han", "kana", "hangul")
-        ):
-            own = language.detect(p.text) or ""
-        out.append(replace(p, language=own) if own and own != doc else p)
+        texts.append("\n".join([title, *(p.text for p in passages)]) if passages else outside)
+    told = [
+        i
+        for i, p in enumerate(passages)
+        if language.letter_count(p.text[:2000]) >= PASSAGE_LANGUAGE_LETTERS
+        or language.script_of(p.text) in ("han", "kana", "hangul")
+    ]
+    found = language.detect_all(texts + [passages[i].text for i in told])  # one run of the model
+    if not doc:
+        doc = found.pop(0) or ""
+    out = list(passages)
+    for i, own in zip(told, found, strict=True):
+        if own and own != doc:
+            out[i] = replace(passages[i], language=own)
     return doc, out
