@@ -7,7 +7,7 @@ analyse() is run both ways (the document's language and each passage's). Prints 
 (language or none) and how many probabilities differ — the goal is none — and the CPU per
 document of each way. Exit code 1 when any answer differs.
 
-Usage: python bench/language_bench.py [--corpus DIR]
+Usage: python bench/language_bench.py [FOLDER ...]   (default: ../shared/corpus and archive/)
 """
 
 from __future__ import annotations
@@ -34,11 +34,11 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def main() -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpus")
+    ap.add_argument("folders", nargs="*", type=Path)
     args = ap.parse_args()
     print(f"machine: {cpu_line()}; load: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     model = language._model()
-    files = find_files([args.corpus, ROOT / "archive"])
+    files = find_files(args.folders or [ROOT.parent / "shared" / "corpus", ROOT / "archive"])
     docs = texts = answers = probs = analyses = 0
     cpu = {False: 0.0, True: 0.0}
     for path in files:
