@@ -103,3 +103,21 @@ def test_workers_die_with_the_process_that_started_them(tmp_path: Path) -> None:
                 os.kill(pid, signal.SIGKILL)
             except OSError:
                 pass
+
+
+def _frozen_objects(_job: int) -> int:
+    import gc
+
+    return gc.get_freeze_count()
+
+
+def test_a_child_leaves_what_it_inherited_out_of_its_collections() -> None:
+    import gc
+
+    inherited = [[n] for n in range(1000)]  # objects the collector tracks
+    outcomes = list(run_isolated(_frozen_objects, [1, 2], workers=2, timeout=30.0, memory_mb=0))
+    # the child's collector never walks the parent's objects: they are frozen there ...
+    assert [o.error for o in outcomes] == ["", ""]
+    assert all(o.value >= len(inherited) for o in outcomes)
+    # ... and only there: the parent collects its own as before
+    assert gc.get_freeze_count() == 0

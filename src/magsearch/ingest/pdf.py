@@ -334,6 +334,8 @@ def _metadata(reader: PdfReader, notes: list[str]) -> dict[str, Any]:
 # --------------------------------------------------------------------------- text quality
 
 _GLYPH_CODES = re.compile(r"(?:/(?:g|G|cid|uni)?[0-9A-Fa-f]{1,5})+|\(cid:\d+\)")
+_COMBINING = re.compile("[\u0300-\u036f]")
+_BAD_CATEGORIES = ("Co", "Cn", "Cc", "Cs")
 
 
 def _script(char: str) -> str:
@@ -356,6 +358,8 @@ def _scrambled(text: str) -> bool:
     """Letters scattered over many unrelated scripts plus many stray combining marks: the
     signature of a CID font read with the wrong code-to-Unicode mapping (corpus: pdfminer__jo.pdf
     comes out as Greek, Coptic, Bengali and Tibetan instead of Japanese)."""
+    if not _COMBINING.search(text):
+        return False  # no combining mark: the test below cannot hold (most pages stop here)
     letters = [c for c in text if c.isalpha() or unicodedata.category(c) in ("Mn", "Mc")]
     if len(letters) < 5:
         return False
@@ -371,12 +375,13 @@ def _unreadable(text: str) -> bool:
     """Mostly replacement / private-use / control characters, raw glyph codes ("/g18/g152") or
     scrambled scripts (see `_scrambled`)."""
     text = unicodedata.normalize("NFC", text)
-    chars = [c for c in text if not c.isspace()]
+    chars = "".join(text.split())  # split() and isspace() know the same white space
     if not chars:
         return False
-    bad = sum(
-        1 for c in chars if c == "\ufffd" or unicodedata.category(c) in ("Co", "Cn", "Cc", "Cs")
-    )
+    if chars.isprintable():  # no Cc, Cf, Cs, Co or Cn character: only U+FFFD can be bad
+        bad = chars.count("\ufffd")
+    else:
+        bad = sum(1 for c in chars if c == "\ufffd" or unicodedata.category(c) in _BAD_CATEGORIES)
     glyphs = sum(len(m.group()) for m in _GLYPH_CODES.finditer(text))
     return bad >= 0.3 * len(chars) or glyphs >= 0.5 * len(chars) or _scrambled(text)
 
@@ -452,10 +457,10 @@ def _heading_level(line: str, at_boundary: bool) -> int | None:
         return None
     if _NUMBERED_UPPER.match(line):
         return _LEVELS.get(line.split()[0], 2)
-    letters = [c for c in line if c.isalpha()]
-    cased = [c for c in letters if c.isupper() or c.islower()]
-    if len(cased) >= 4 and sum(c.isupper() for c in cased) >= 0.9 * len(cased) and len(line) <= 100:
-        return 0
+    if len(line) <= 100:
+        upper, cased = _cased(line)
+        if cased >= 4 and upper >= 0.9 * cased:
+            return 0
     if not at_boundary or len(line) > 80:
         return None
     m = _NUMBERED_TITLE.match(line)
@@ -477,6 +482,20 @@ def _heading_level(line: str, at_boundary: bool) -> int | None:
     ):
         return 0
     return None
+
+
+_ASCII_UPPER = bytes(range(65, 91))
+_ASCII_LOWER = bytes(range(97, 123))
+
+
+def _cased(line: str) -> tuple[int, int]:
+    """(upper-case letters, cased letters) of a line; ASCII lines are counted in C."""
+    if line.isascii():
+        data = line.encode("ascii")
+        upper = len(data) - len(data.translate(None, _ASCII_UPPER))
+        return upper, upper + len(data) - len(data.translate(None, _ASCII_LOWER))
+    cased = [c for c in line if c.isalpha() and (c.isupper() or c.islower())]
+    return sum(c.isupper() for c in cased), len(cased)
 
 
 def _ends_sentence(line: str) -> bool:
@@ -869,9 +888,9 @@ def _extract_pages(
         if total > MAX_TEXT_CHARS:
             notes.append(f"text truncated: over {MAX_TEXT_CHARS} characters by page {number}")
             break
-        lines = _page_lines(text)
-        pages.append((number, lines, starts))
         raw = [" ".join(line.split()) for line in _clean_text(text).split("\n")]
+        lines = _strip_page_numbers(list(raw))
+        pages.append((number, lines, starts))
         if numbers := [r for r, kept in zip(raw, lines, strict=True) if r and not kept]:
             outside.append(Block("\n".join(numbers), "outside", number))  # still searchable
     layout = _layout([(lines, starts) for _, lines, starts in pages])
