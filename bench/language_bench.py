@@ -38,7 +38,12 @@ def main() -> int:
     args = ap.parse_args()
     print(f"machine: {cpu_line()}; load: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     model = language._model()
-    files = find_files(args.folders or [ROOT.parent / "shared" / "corpus", ROOT / "archive"])
+    folders = args.folders or [ROOT.parent / "shared" / "corpus", ROOT / "archive"]
+    for folder in folders:
+        if not folder.is_dir():
+            print(f"language_bench: {folder}: no such folder", file=sys.stderr)
+            return 2
+    files = find_files(folders)
     docs = texts = answers = probs = analyses = 0
     cpu = {False: 0.0, True: 0.0}
     for path in files:

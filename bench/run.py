@@ -22,6 +22,7 @@ def main() -> int:
         ["ocr_bench.py", *(["--pages", "1"] if quick else [])],
         ["queue_bench.py", *(["--docs", "50"] if quick else [])],
         ["fidelity.py"],
+        ["language_bench.py"],
         ["verify_bench.py", *(["--pages", "5", "--docs", "20", "--runs", "1"] if quick else [])],
         ["serve_bench.py", *(["--files", "3", "--seconds", "5"] if quick else [])],
         [
