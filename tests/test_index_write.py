@@ -1,9 +1,11 @@
-"""The index write: each passage is analysed once, for its own record and for its document's body,
-and the commit reads field lengths from a list; the index written is the one Whoosh's own
-add_document writes, byte for byte, on documents of the corpus in several languages and scripts."""
+"""The index write: each passage is analysed once (in the parse worker, or else by the writer), for
+its own record and for its document's body; postings are kept by term and written a block at a time,
+small blocks uncompressed; the index written is the one Whoosh's own add_document writes with the
+same codec, byte for byte, on documents of the corpus in several languages and scripts."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from magsearch.index import whoosh
@@ -72,17 +74,25 @@ def _files(folder: Path) -> dict[str, bytes]:
     return out
 
 
-def test_one_analysis_per_passage_writes_the_index_whoosh_writes(corpus, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    records = _records(corpus)
-    plain = whoosh.WhooshIndex(tmp_path / "plain")
-    w = plain._ix.writer(compound=False)  # Whoosh's own writer, which analyses every field
+def _whoosh_own(records: list[IndexRecord], folder: Path, codec: object = None) -> whoosh.WhooshIndex:
+    """The records written by Whoosh's own writer, which analyses every field itself."""
+    ix = whoosh.WhooshIndex(folder)
+    w = ix._ix.writer(compound=False, **({"codec": codec} if codec else {}))
     assert not isinstance(w, whoosh._SegmentWriter)
     for rec in records:
         for fields in whoosh._records(rec):
             w.add_document(**fields)
     w.commit(mergetype=whoosh.NO_MERGE, optimize=False)
+    return ix
+
+
+def test_one_analysis_per_passage_writes_the_index_whoosh_writes(corpus, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    records = _records(corpus)
+    plain = _whoosh_own(records, tmp_path / "plain")
     fast = whoosh.WhooshIndex(tmp_path / "fast")
     fast.write(records, fresh=[r.doc.id for r in records], merge=False)
+    # the same postings, lengths and stored fields as Whoosh's own index (whose small blocks are
+    # compressed: read back, they are the same)
     a, b = _dump(plain), _dump(fast)
     assert len(a["terms"]) > 5000
     assert a["terms"].keys() == b["terms"].keys()
@@ -95,10 +105,40 @@ def test_one_analysis_per_passage_writes_the_index_whoosh_writes(corpus, tmp_pat
             fast.search(SearchRequest(query=parse(words).node)).hits,
         ]
         assert hits[0] == hits[1] != [], words  # the same documents, scores and passages
+    # what opens the index is Whoosh's own codec: nothing of ours is needed to read it
+    assert {type(seg.codec()) for seg in fast._ix._segments()} == {whoosh.W3Codec}
     plain.close()
     fast.close()
+    # byte for byte what Whoosh's own writer writes with the same codec
+    _whoosh_own(records, tmp_path / "own", whoosh._Codec()).close()
     files = _files(tmp_path / "fast")
-    assert files == _files(tmp_path / "plain") and len(files) >= 5  # byte for byte
+    assert files == _files(tmp_path / "own") and len(files) >= 5
+    # small blocks are left uncompressed, and the index is no larger for it
+    size = {n: sum(len(v) for v in _files(tmp_path / n).values()) for n in ("plain", "fast")}
+    assert size["fast"] <= size["plain"], size
+
+
+def test_the_text_analysed_by_the_parse_worker_writes_the_same_index(corpus, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The postings a parse worker computes (IndexRecord.terms, from analyse() itself) are the
+    ones the writer would compute; where a value differs from what the worker saw (the catalog's
+    document has another title, or language), the writer analyses that value itself."""
+    records = _records(corpus)
+    ahead = []
+    for n, (name, rec) in enumerate(zip(FILES, records, strict=False)):
+        a = analyse(Job(name, (corpus / name).read_bytes(), f"sha{n}", engine="whoosh"))
+        assert a.terms and all(isinstance(k, tuple) and len(k) == 2 for k in a.terms)
+        ahead.append(replace(rec, terms=a.terms))
+    ahead.append(replace(records[-1], terms=whoosh.analyse_text(records[-1])))
+    # the first document's catalog title and the second's language are not what was parsed
+    ahead[0] = replace(ahead[0], doc=replace(ahead[0].doc, title="A title curated since"))
+    ahead[1] = replace(ahead[1], doc=replace(ahead[1].doc, language="fr"))
+    expected = [replace(ahead[0], terms={}), replace(ahead[1], terms={}), *records[2:]]
+    for folder, recs in (("given", ahead), ("analysed", expected)):
+        ix = whoosh.WhooshIndex(tmp_path / folder)
+        ix.write(recs, fresh=[r.doc.id for r in recs], merge=False)
+        ix.close()
+    files = _files(tmp_path / "given")
+    assert files == _files(tmp_path / "analysed") and len(files) >= 5
 
 
 def _dump(ix: whoosh.WhooshIndex) -> dict[str, object]:

@@ -28,6 +28,10 @@ class IndexRecord:
     passages: tuple[Passage, ...]
     cited: tuple[tuple[str, str], ...] = ()  # (passage anchor, normalised citation)
     outside: str = ""  # text outside the main text: its own low-weight field, in no passage
+    # the engine's analysis of these records' text, done where the document was parsed (Whoosh:
+    # its text fields' postings by (field, value), whoosh.analyse_text); the engine analyses
+    # whatever is not here
+    terms: Mapping[tuple[str, str], Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -111,6 +115,8 @@ def some_of_clauses(node: ql.Node) -> tuple[ql.Node, ...]:
 
 class IndexBackend(Protocol):
     schema_version: int
+    # the engine whose analysis a parse worker may do for the writer (index.analyse_text), or ""
+    engine: str
 
     def write(
         self,

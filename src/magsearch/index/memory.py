@@ -93,6 +93,7 @@ class MemoryIndex:
     """The whole index in a dict: records by document id."""
 
     schema_version = 1
+    engine = ""  # analyses everything itself
 
     def __init__(self) -> None:
         self._records: dict[str, _Record] = {}

@@ -14,6 +14,7 @@ facets), and the best passages of the page's documents.
 from __future__ import annotations
 
 import gc
+import heapq
 import math
 import os
 import shutil
@@ -21,14 +22,21 @@ import threading
 import time
 import warnings
 import weakref
+from array import array
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from whoosh import collectors, index, query
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield, byte_to_length
+from whoosh.codec.whoosh3 import (
+    LENGTHS_COLUMN,
+    W3Codec,
+    W3PostingsWriter,
+    _lenfield,
+    byte_to_length,
+)
 from whoosh.filedb.filestore import RamStorage
 from whoosh.index import LockError
 from whoosh.reading import EmptyReader, MultiReader, SegmentReader
@@ -76,6 +84,7 @@ __all__ = [
     "FACETS",
     "SCHEMA_VERSION",
     "WhooshIndex",
+    "analyse_text",
     "ident_key",
     "indexed_text",
     "make_analyzer",
@@ -133,6 +142,7 @@ class WhooshIndex:
     """A Whoosh index in a directory (or in memory when path is None)."""
 
     schema_version = SCHEMA_VERSION
+    engine = "whoosh"  # parse workers analyse the records' text for the writer (analyse_text)
 
     def __init__(self, path: str | Path | None, *, lock_timeout: float = 30.0) -> None:
         self.path = Path(path) if path is not None else None
@@ -203,7 +213,9 @@ class WhooshIndex:
             if options.get("procs", 1) > 1:
                 return self._ix.writer(timeout=self.lock_timeout, delay=0.1, **options)
             options.pop("procs", None)
-            return _SegmentWriter(self._ix, timeout=self.lock_timeout, delay=0.1, **options)
+            return _SegmentWriter(
+                self._ix, timeout=self.lock_timeout, delay=0.1, codec=_Codec(), **options
+            )
         except LockError:
             raise IndexUnavailable(
                 f"the index is locked by another writer (waited {self.lock_timeout:g} s); "
@@ -976,12 +988,20 @@ def indexed_text(rec: IndexRecord) -> str:
 
 
 class _SegmentWriter(SegmentWriter):
-    """Whoosh's segment writer, two things faster, the same segment written:
+    """Whoosh's segment writer, three things faster, the same segment written:
 
     - `add_analysed` adds a record whose postings for some fields are given (see _add_records);
+    - its postings are kept by term as they come (in document order), so the commit sorts the
+      terms, not every posting, and writes them without Whoosh's pool (a size estimate and a
+      tuple per posting, then a sort of them all); what Whoosh adds itself (the segments a commit
+      merges) still goes through its pool, and the two are merged in order;
     - the commit writes each posting with its document's field length (for the block statistics)
       read from a list made once per field, not from the lengths file one posting at a time (30 %
       of a commit's time)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._terms: dict[str, dict[bytes, list[tuple[int, float, bytes]]]] = defaultdict(dict)
 
     def add_analysed(self, fields: dict[str, Any], given: dict[str, list[Any]]) -> None:
         """SegmentWriter.add_document (whoosh-reloaded 2.7.5) for a record without boosts, with
@@ -990,7 +1010,6 @@ class _SegmentWriter(SegmentWriter):
         perdoc = self.perdocwriter
         schema = self.schema
         docnum = self.docnum
-        add_post = self.pool.add
         perdoc.start_doc(docnum)
         try:
             for name in sorted(fields):
@@ -1001,13 +1020,18 @@ class _SegmentWriter(SegmentWriter):
                 length = 0
                 if field.indexed:
                     items = given.get(name)
+                    terms = self._terms[name]
                     scorable = field.scorable
                     for tbytes, freq, weight, vbytes in (
                         items if items is not None else field.index(value)
                     ):
                         if scorable:
                             length += freq
-                        add_post((name, tbytes, docnum, weight, vbytes))
+                        found = terms.get(tbytes)
+                        if found is None:
+                            terms[tbytes] = [(docnum, weight, vbytes)]
+                        else:
+                            found.append((docnum, weight, vbytes))
                 perdoc.add_field(name, field, value if field.stored else None, length)
                 if field.column_type:
                     perdoc.add_column_value(name, field.column_type, field.to_column_value(value))
@@ -1018,8 +1042,97 @@ class _SegmentWriter(SegmentWriter):
         self._added = True
         self.docnum += 1
 
+    def _flush_segment(self) -> None:
+        """SegmentWriter._flush_segment, the postings kept by term written term by term (merged in
+        order with the pool's, when a merge put any there)."""
+        self.perdocwriter.close()
+        lengths = self.per_document_reader() if self.codec.length_stats else None
+        fw = self.fieldwriter
+        if self.pool.current or getattr(self.pool, "runs", None):
+            fw.add_postings(
+                self.schema, lengths, heapq.merge(self._kept(), self.pool.iter_postings())
+            )
+        else:
+            for name in sorted(self._terms):
+                if self._terms[name]:
+                    self._write_field(name, lengths.of(name) if lengths else None)
+        fw.close()
+        if lengths:
+            lengths.close()
+
+    def _write_field(self, name: str, lengths: list[int | None] | None) -> None:
+        """A field's postings kept by term, written a block at a time: the block that
+        W3PostingsWriter.add_posting would fill one posting at a time (its ids, weights, values
+        and statistics), set at once."""
+        fw, terms = self.fieldwriter, self._terms[name]
+        fw.start_field(name, self.schema[name])
+        for tbytes in sorted(terms):
+            fw.start_term(tbytes)
+            pw, postings = fw._postwriter, terms[tbytes]
+            limit = pw._blocklimit
+            for k in range(0, len(postings), limit):
+                if k:
+                    pw._write_block()
+                block = postings[k : k + limit] if len(postings) > limit else postings
+                ids = [p[0] for p in block]
+                weights = [p[1] for p in block]
+                pw._ids = array("I", ids)
+                pw._weights = array("f", weights)
+                pw._maxweight = max(0, *weights)
+                pw._values = [p[2] for p in block if p[2]]
+                sizes = [n for n in map(lengths.__getitem__, ids) if n] if lengths else ()
+                pw._minlength = min(sizes) if sizes else None
+                pw._maxlength = max(sizes) if sizes else 0
+            fw.finish_term()
+        fw.finish_field()
+
+    def _kept(self) -> Iterator[tuple[str, bytes, int, float, bytes]]:
+        """The postings kept by term, in the pool's order (field, term, document)."""
+        for name in sorted(self._terms):
+            terms = self._terms[name]
+            for tbytes in sorted(terms):
+                for docnum, weight, vbytes in terms[tbytes]:
+                    yield name, tbytes, docnum, weight, vbytes
+
     def per_document_reader(self) -> Any:
         return _Lengths(super().per_document_reader())
+
+
+class _Codec(W3Codec):
+    """Whoosh's codec, writing the blocks of a posting list whose pickle is small (estimated under
+    SMALL_BLOCK bytes) uncompressed: zlib makes them no smaller (1,000 generated documents: 30.45
+    MB of index with, 30.27 without; the corpus files of tests/test_index_write.py: no larger),
+    and its set-up is most of a small block's cost (a tenth of the commit's CPU). What Whoosh meant
+    to do ("if the pickle is less than 20 bytes, don't bother compressing", which it overwrites
+    on the next line). Each block records its compression, so any Whoosh reader reads them; the
+    index's table of contents names Whoosh's own codec (__reduce__), so nothing of ours is needed
+    to open it."""
+
+    def postings_writer(self, dbfile: Any, byteids: bool = False) -> Any:
+        return _Postings(
+            dbfile,
+            blocklimit=self._blocklimit,
+            byteids=byteids,
+            compression=self._compression,
+            inlinelimit=self._inlinelimit,
+        )
+
+    def __reduce__(self) -> Any:
+        return (W3Codec, (self._blocklimit, self._compression, self._inlinelimit))
+
+
+SMALL_BLOCK = 64  # bytes
+
+
+class _Postings(W3PostingsWriter):
+    def _write_block(self, last: bool = False) -> None:
+        level = self._compression
+        if 4 * len(self._ids) + sum(len(v) + 5 for v in self._values) + 24 < SMALL_BLOCK:
+            self._compression = 0
+        try:
+            super()._write_block(last)
+        finally:
+            self._compression = level
 
 
 class _Lengths:
@@ -1040,37 +1153,70 @@ class _Lengths:
             self._lists[fieldname] = found
         return found[docnum]
 
+    def of(self, fieldname: str) -> list[int | None]:
+        """Every document's length of a field (doc_field_length), as a list."""
+        self.doc_field_length(0, fieldname)
+        return self._lists[fieldname]
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self._reader, name)
 
 
+# The fields whose postings _postings gives (all the analysed text of a document's records).
+_TEXT_FIELDS = ("title", "body", "outside", "words", "court_text", "text")
+Postings = list[tuple[bytes, int, float, bytes]]  # (term, frequency, weight, encoded value)
+_SCHEMA_HERE: list[Any] = []
+
+
+def analyse_text(rec: IndexRecord) -> dict[tuple[str, str], Postings]:
+    """The postings of a record's text fields, keyed by (field, value): what writing it would
+    analyse, done by the parse worker that built the record (IndexRecord.terms). The writer
+    takes a field's postings from here when its value is the same, and analyses the others."""
+    if not _SCHEMA_HERE:
+        _SCHEMA_HERE.append(make_schema())
+    return _postings(_SCHEMA_HERE[0], _records(rec))
+
+
 def _add_records(w: Any, rec: IndexRecord) -> None:
-    """Add a document's records. Each passage is analysed once: its `text` postings, and the
-    document's `body` postings from its passages' -- what analysing the body again gives, at less
-    than half the cost. The body is the passages' texts in a row, each begun by a language mark: its
-    terms are theirs, each passage's positions moved on by the words before it, and the mark that
-    begins each passage but the first puts PASSAGE_END (and SENTENCE_END, unless one is there
-    already) at the last word before it (whoosh_schema._SentencesAndLanguages). A writer that
-    cannot take given postings (Whoosh's multi-process one) analyses every field itself."""
+    """Add a document's records, their text fields' postings from `rec.terms` (analysed in the
+    parse worker) or from _postings. A writer that cannot take given postings (Whoosh's
+    multi-process one) analyses every field itself."""
     rows = _records(rec)
-    head, passages = rows[0], rows[1:]
-    schema = w.schema
-    text, body = schema["text"], schema["body"]
-    if (
-        not isinstance(w, _SegmentWriter)
-        or not hasattr(text, "postings_of")
-        or not hasattr(body, "postings_of")
-        or text.analyzer != body.analyzer
-        or head["body"] != "\n\n".join(p["text"] for p in passages)
-    ):
+    if not isinstance(w, _SegmentWriter):
         for fields in rows:
             w.add_document(**fields)
         return
+    given = rec.terms
+    keys = [(n, row[n]) for row in rows for n in _TEXT_FIELDS if row.get(n) is not None]
+    if not given or any(k not in given for k in keys):
+        given = _postings(w.schema, rows)
+    for row in rows:
+        w.add_analysed(row, {n: given[(n, row[n])] for n in _TEXT_FIELDS if row.get(n) is not None})
+
+
+def _postings(schema: Any, rows: list[dict[str, Any]]) -> dict[tuple[str, str], Postings]:
+    """The postings of the text fields of a document's records (rows: its document record, then
+    its passages'), keyed by (field, value). Each passage is analysed once: its `text` postings,
+    and the document's `body` postings from its passages' -- what analysing the body again
+    gives, at less than half the cost. The body is the passages' texts in a row, each begun by a
+    language mark: its terms are theirs, each passage's positions moved on by the words before
+    it, and the mark that begins each passage but the first puts PASSAGE_END (and SENTENCE_END,
+    unless one is there already) at the last word before it (whoosh_schema._SentencesAndLanguages)."""
+    head, passages = rows[0], rows[1:]
+    out: dict[tuple[str, str], Postings] = {}
+    for n in ("title", "outside", "words", "court_text"):
+        if head.get(n) is not None:
+            out[(n, head[n])] = list(schema[n].index(head[n]))
+    text, body = schema["text"], schema["body"]
+    if text.analyzer != body.analyzer or head["body"] != "\n\n".join(p["text"] for p in passages):
+        for row in rows:  # (analysed apart, as Whoosh would)
+            n = "text" if row is not head else "body"
+            out[(n, row[n])] = list(schema[n].index(row[n]))
+        return out
     analyzer = text.analyzer
     merged: dict[str, list[int]] = defaultdict(list)
     offset = 0  # the words of the passages before
     last = marked = -1  # in the body: the last word's position, the last sentence end's
-    own: list[list[Any]] = []
     for k, row in enumerate(passages):
         if k and last >= 0:
             merged[PASSAGE_END].append(last)
@@ -1084,7 +1230,7 @@ def _add_records(w: Any, rec: IndexRecord) -> None:
                 continue
             positions[t.text].append(t.pos)
             words = max(words, t.pos)
-        own.append(text.postings_of(positions))
+        out[("text", row["text"])] = text.postings_of(positions)
         for term, where in positions.items():
             merged[term].extend([p + offset for p in where] if offset else where)
         if words >= 0:
@@ -1092,9 +1238,8 @@ def _add_records(w: Any, rec: IndexRecord) -> None:
         if positions.get(SENTENCE_END):
             marked = positions[SENTENCE_END][-1] + offset
         offset += words + 1
-    w.add_analysed(head, {"body": body.postings_of(merged)})
-    for row, items in zip(passages, own, strict=True):
-        w.add_analysed(row, {"text": items})
+    out[("body", head["body"])] = body.postings_of(merged)
+    return out
 
 
 def _records(rec: IndexRecord) -> list[dict[str, Any]]:

@@ -6,11 +6,13 @@ Runs inside the isolated worker (see worker.py); pure apart from the parsers' ow
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .. import citations, language, legalmeta, structure
-from ..models import Citation, Kind, Passage
+from ..index import IndexRecord, analyse_text
+from ..models import Citation, Document, Kind, Passage
 from .ocr import OcrOptions, mark_passages
 from .ocr import apply as apply_ocr
 from .registry import parse_bytes
@@ -28,6 +30,7 @@ class Job:
     sidecar: dict[str, Any] = field(default_factory=dict)
     max_pages: int = 5000
     ocr: OcrOptions = field(default_factory=OcrOptions)  # per job: mode, language, limits
+    engine: str = ""  # the index engine whose analysis of the text to do here (analyse_text)
 
 
 @dataclass
@@ -43,6 +46,8 @@ class Analysis:
     pages: int | None
     warnings: list[str]
     outside: str = ""  # text outside the main text: searchable, in no passage
+    # the index engine's analysis of the document's records, done here (IndexRecord.terms)
+    terms: Mapping[tuple[str, str], Any] = field(default_factory=dict, repr=False)
 
 
 PASSAGE_LANGUAGE_LETTERS = 200  # a passage with fewer letters keeps the document's language
@@ -66,7 +71,7 @@ def analyse(job: Job) -> Analysis:
     warnings = list(parsed.warnings)
     if not passages:
         warnings.append("no text found: only the metadata is searchable")
-    return Analysis(
+    a = Analysis(
         media_type=parsed.media_type,
         kind=Kind(kind).value if kind in Kind._value2member_map_ else Kind.OTHER.value,
         title=title[:500],
@@ -79,6 +84,29 @@ def analyse(job: Job) -> Analysis:
         warnings=warnings,
         outside=outside,
     )
+    if job.engine:
+        a.terms = analyse_text(job.engine, _record(a))
+    return a
+
+
+def _record(a: Analysis) -> IndexRecord:
+    """The index record the writer will build from this analysis and the document it catalogs it
+    under (pipeline._record): what it does not know yet (the document's id; a curated title or
+    language of an earlier version) only makes the engine analyse those values again."""
+    f = a.fields
+    doc = Document(
+        id="",
+        kind=Kind(a.kind),
+        title=a.title,
+        date=f["date"],
+        court=f["court"],
+        jurisdiction=f["jurisdiction"],
+        language=f["language"],
+        identifiers=tuple(value for value, _ in a.identifiers),
+        meta=a.meta,
+    )
+    cited = tuple((c.anchor, c.normalized) for c in a.citations)
+    return IndexRecord(doc, "", tuple(a.passages), cited, a.outside)
 
 
 def analyse_group(jobs: list[Job]) -> list[Analysis | None]:

@@ -18,7 +18,7 @@ import sqlite3
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Generator, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -308,6 +308,7 @@ class _Stored:
     nv: NewVersion  # the draft: what the catalog records and the index holds
     warnings: list[str]
     data: bytes  # the original, stored by the flush
+    terms: Mapping[tuple[str, str], Any]  # the index's analysis of its text, by the parse worker
 
 
 class _Run:
@@ -429,7 +430,7 @@ class _Run:
             kind = src.kind or self.ing.kind
             yield Job(
                 src.name, data, digest, kind, meta, self.ing.settings.max_pages,
-                self.ing.settings.ocr_options(),
+                self.ing.settings.ocr_options(), self.ing.backend.engine,
             )  # fmt: skip
 
     def _parse_order(self) -> list[int]:
@@ -482,7 +483,7 @@ class _Run:
             outside=a.outside,
             **a.fields,
         )
-        self.waiting.append(_Stored(i, nv, list(a.warnings), job.data))
+        self.waiting.append(_Stored(i, nv, list(a.warnings), job.data, a.terms))
         self.waiting_bytes += len(job.data)
 
     def _identify(self, job: Job, a: Analysis) -> str:
@@ -572,7 +573,7 @@ class _Run:
         fresh = {doc.id for _, doc, new in added if new}  # not in the index: nothing to delete
         records: dict[str, IndexRecord | None] = {}  # the last version of each document wins
         for st, doc, _ in added:
-            records[doc.id] = None if doc.withdrawn else _record(doc, st.nv)
+            records[doc.id] = None if doc.withdrawn else _record(doc, st.nv, st.terms)
         results = [
             FileResult(self.sources[st.index].name, "ingested" if new else "new-version",
                        doc.id, st.nv.sha256, st.nv.kind, st.nv.pages, st.warnings)
@@ -734,14 +735,16 @@ def _groups(jobs: Iterable[Job]) -> Iterator[list[Job]]:
         yield group
 
 
-def _record(doc: Document, nv: NewVersion) -> IndexRecord:
-    """The index record of a version straight from its draft (no reading back from the catalog)."""
+def _record(doc: Document, nv: NewVersion, terms: Mapping[tuple[str, str], Any]) -> IndexRecord:
+    """The index record of a version straight from its draft (no reading back from the catalog),
+    with what the parse worker analysed of it ahead."""
     return IndexRecord(
         doc=doc,
         version=nv.sha256,
         passages=nv.passages,
         cited=tuple((c.anchor, c.normalized) for c in nv.citations),
         outside=nv.outside,
+        terms=terms,
     )
 
 

@@ -29,7 +29,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from typing import Any
 
 from ..config import env_float
@@ -122,7 +122,8 @@ def job_from_json(d: dict[str, Any]) -> Job:
 
 
 def analysis_to_json(a: Analysis) -> dict[str, Any]:
-    d = asdict(a)
+    d = asdict(replace(a, terms={}))  # a queued job's index text is analysed by the writer
+    del d["terms"]
     d["identifiers"] = [list(pair) for pair in a.identifiers]
     return d
 
