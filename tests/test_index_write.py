@@ -74,7 +74,9 @@ def _files(folder: Path) -> dict[str, bytes]:
     return out
 
 
-def _whoosh_own(records: list[IndexRecord], folder: Path, codec: object = None) -> whoosh.WhooshIndex:
+def _whoosh_own(
+    records: list[IndexRecord], folder: Path, codec: object = None
+) -> whoosh.WhooshIndex:
     """The records written by Whoosh's own writer, which analyses every field itself."""
     ix = whoosh.WhooshIndex(folder)
     w = ix._ix.writer(compound=False, **({"codec": codec} if codec else {}))
