@@ -1125,6 +1125,8 @@ SMALL_BLOCK = 64  # bytes
 
 
 class _Postings(W3PostingsWriter):
+    _compression: int
+
     def _write_block(self, last: bool = False) -> None:
         level = self._compression
         if 4 * len(self._ids) + sum(len(v) + 5 for v in self._values) + 24 < SMALL_BLOCK:
