@@ -174,3 +174,30 @@ def test_a_passage_end_and_its_sentence_end_stand_at_the_passage_last_word() -> 
     ]
     ends = [pos for text, pos in tokens if text in (PASSAGE_END, SENTENCE_END)]
     assert len(ends) == 2 and ends[0] == ends[1] == [p for t, p in tokens if t == "2019"][0]
+
+
+def test_the_one_loop_analysis_gives_what_the_analyzer_gives(corpus) -> None:  # type: ignore[no-untyped-def]
+    """whoosh_schema.positions_of against the passage analyzer's own tokens, on every blank-line
+    paragraph of the corpus's text and HTML files (with the language marks the index puts before
+    each passage, and the rulings' full stops, abbreviations and CJK runs), and on the made-up one."""
+    from magsearch.index.whoosh_schema import language_mark, make_analyzer, positions_of
+
+    analyzer = make_analyzer(sentences=True)
+    texts = [p.text for rec in _records(corpus)[-1:] for p in rec.passages]
+    for path in sorted(corpus.rglob("*")):
+        if path.suffix in (".txt", ".html", ".htm") and path.is_file():
+            raw = path.read_text("utf-8", errors="replace")
+            texts.extend(block for block in raw.split("\n\n") if block.strip())
+    assert len(texts) > 3000
+    langs = ["", "fr", "de", "es", "ru", "en"]
+    for n, block in enumerate(texts):
+        # a mark at its start, and for some a second passage's mark inside (a document's body)
+        text = language_mark(langs[n % 6]) + block
+        if n % 3 == 0:
+            text += "\n\n" + language_mark(langs[(n + 1) % 6]) + texts[n - 1]
+        expected: dict[str, list[int]] = {}
+        last = -1
+        for t in analyzer(text, positions=True, boosts=True, mode="index"):
+            expected.setdefault(t.text, []).append(t.pos)
+            last = max(last, t.pos)
+        assert positions_of(analyzer, text) == (expected, last), block[:80]

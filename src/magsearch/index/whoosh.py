@@ -74,6 +74,7 @@ from magsearch.index.whoosh_schema import (
     make_plain_analyzer,
     make_schema,
     pieces,
+    positions_of,
     proximity,
     term_key,
     term_keys,
@@ -1225,13 +1226,8 @@ def _postings(schema: Any, rows: list[dict[str, Any]]) -> dict[tuple[str, str], 
             if last != marked:
                 merged[SENTENCE_END].append(last)
                 marked = last
-        positions: dict[str, list[int]] = defaultdict(list)
-        words = -1  # the passage's last word (an end stands at a word's position)
-        for t in analyzer(row["text"], positions=True, boosts=True, mode="index"):
-            if t.stopped:
-                continue
-            positions[t.text].append(t.pos)
-            words = max(words, t.pos)
+        # each term's positions, and the passage's last word (an end stands at a word's position)
+        positions, words = positions_of(analyzer, row["text"])
         out[("text", row["text"])] = text.postings_of(positions)
         for term, where in positions.items():
             merged[term].extend([p + offset for p in where] if offset else where)
