@@ -196,6 +196,11 @@ def test_large_files_are_parsed_first_and_small_ones_never_wait_behind_them(tmp_
     big = Job("big", b"x" * (pipeline.GROUP_BYTES + 1), "big")
     groups = list(pipeline._groups([*small, big, Job("s3", b"x", "s3")]))
     assert [[j.path for j in g] for g in groups] == [["s0", "s1", "s2"], ["big"], ["s3"]]
+    # a bulk load's workers take more small files at a time (fewer forks of the writer)
+    many = [Job(f"m{n}", b"x" * 10, f"m{n}") for n in range(300)]
+    assert [len(g) for g in pipeline._groups(many)] == [32] * 9 + [12]
+    bulk = pipeline._groups(many, pipeline.BULK_GROUP_FILES, pipeline.BULK_GROUP_TOTAL)
+    assert [len(g) for g in bulk] == [128, 128, 44]
     folder = tmp_path / "in"
     folder.mkdir()
     (folder / "a-large.txt").write_text("A long note on visa bans, marker largeword. " * 1600)

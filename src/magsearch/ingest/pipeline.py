@@ -46,6 +46,11 @@ FLUSH_BYTES = 128 * 1024 * 1024  # originals held in memory until their flush
 GROUP_BYTES = 64 * 1024  # files up to this size are parsed GROUP_FILES to a worker
 GROUP_FILES = 32
 GROUP_TOTAL = 512 * 1024  # ... and up to this many bytes a group
+# A bulk load's workers take four times as many: a worker forked from the writer shares its memory,
+# and every page the writer touches while one is alive is copied (the writer's CPU: 7.5 -> 6.6 ms a
+# document, the workers' 9.7 -> 9.3; docs/benchmarks.md)
+BULK_GROUP_FILES = 128
+BULK_GROUP_TOTAL = 2 * 1024 * 1024
 BULK_FLUSH_EVERY = 1000
 BULK_FLUSH_SECONDS = 10.0
 
@@ -217,7 +222,9 @@ class Ingester:
         warm_up()
         return _Run(self, sources, on_result).go()
 
-    def parse(self, jobs: Iterable[Job]) -> Generator[tuple[Job, Analysis | None, str]]:
+    def parse(
+        self, jobs: Iterable[Job], *, bulk: bool = False
+    ) -> Generator[tuple[Job, Analysis | None, str]]:
         """The one seam between the writer and the parsers: (job, analysis, error) per job, in
         the order they finish. With a broker, every file is a job on the queue. In-process, small
         files go to the isolated workers several at a time (a fork costs more than parsing 10 kB of
@@ -239,7 +246,8 @@ class Ingester:
                 yield outcome.job, outcome.value, outcome.error
             return
         alone: list[Job] = []
-        for group_outcome in run_isolated(analyse_group, _groups(jobs), **limits):  # type: ignore[arg-type]
+        groups = _groups(jobs, BULK_GROUP_FILES, BULK_GROUP_TOTAL) if bulk else _groups(jobs)
+        for group_outcome in run_isolated(analyse_group, groups, **limits):  # type: ignore[arg-type]
             group: list[Job] = group_outcome.job
             if group_outcome.error:
                 if len(group) == 1:
@@ -389,7 +397,7 @@ class _Run:
     def _parse_ahead(self, ahead: _Ahead) -> None:
         """The parse thread: jobs from the sources, parsed by the workers, handed to the writer."""
         try:
-            parsed = self.ing.parse(self._jobs(ahead))
+            parsed = self.ing.parse(self._jobs(ahead), bulk=self.bulk)
             try:
                 for outcome in parsed:
                     if not ahead.put(("parsed", outcome), len(outcome[0].data)):
@@ -713,9 +721,11 @@ class _Ahead:
             self.cond.notify_all()
 
 
-def _groups(jobs: Iterable[Job]) -> Iterator[list[Job]]:
-    """Jobs in groups for the workers: files up to GROUP_BYTES several at a time (up to
-    GROUP_FILES of them, GROUP_TOTAL bytes in all), larger ones alone. A group is handed over as
+def _groups(
+    jobs: Iterable[Job], files: int = GROUP_FILES, total: int = GROUP_TOTAL
+) -> Iterator[list[Job]]:
+    """Jobs in groups for the workers: files up to GROUP_BYTES several at a time (up to `files` of
+    them, `total` bytes in all), larger ones alone. A group is handed over as
     soon as a large file comes, so small files never wait for the large ones after them."""
     group: list[Job] = []
     size = 0
@@ -728,7 +738,7 @@ def _groups(jobs: Iterable[Job]) -> Iterator[list[Job]]:
             continue
         group.append(job)
         size += len(job.data)
-        if len(group) >= GROUP_FILES or size >= GROUP_TOTAL:
+        if len(group) >= files or size >= total:
             yield group
             group, size = [], 0
     if group:
