@@ -3,9 +3,11 @@
 Prints the rate for every 1,000 documents (from the time each result line appears), the total, and
 the freshness of a small batch ingested afterwards into the grown archive (seconds from its result
 line to its first search hit). With --profile, runs the writer in-process under cProfile instead
-(and profiles analyse() on the same files in-process), printing where the time goes.
+(and profiles analyse() on the same files in-process), printing where the time goes. With --split,
+runs the ingest in-process and prints the CPU of the writer's process and of its parse workers
+apart (user + system, and the page faults: a worker forked from the writer shares its memory).
 
-Usage: python bench/bulk_bench.py [--docs 10000] [--workers N] [--profile]
+Usage: python bench/bulk_bench.py [--docs 10000] [--workers N] [--profile | --split]
 """
 
 from __future__ import annotations
@@ -125,6 +127,36 @@ def profile(folder: Path, n: int) -> None:
         lib.close()
 
 
+def split(folder: Path, n: int) -> None:
+    from magsearch.config import Settings
+    from magsearch.ingest.pipeline import Ingester, find_files
+    from magsearch.library import open_library
+
+    files = find_files([folder])[:n]
+    with tempfile.TemporaryDirectory() as tmp:
+        lib = open_library(Settings().with_data_dir(tmp))
+        before = [
+            resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+        ]
+        start = time.perf_counter()
+        Ingester(lib.archive, lib.index, lib.settings).run(files)
+        wall = time.perf_counter() - start
+        after = [
+            resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+        ]
+        lib.close()
+    print(f"in-process ingest of {len(files)} docs: {len(files) / wall:.1f} docs/s")
+    for name, a, b in zip(("writer's process", "parse workers"), before, after, strict=True):
+        user, system = (
+            1000 * (getattr(b, f) - getattr(a, f)) / len(files) for f in ("ru_utime", "ru_stime")
+        )
+        faults = (b.ru_minflt - a.ru_minflt) / len(files)
+        print(
+            f"  {name}: {user + system:.2f} ms CPU a document ({user:.2f} user, "
+            f"{system:.2f} system), {faults:.0f} page faults"
+        )
+
+
 def _top(prof: cProfile.Profile) -> None:
     out = io.StringIO()
     pstats.Stats(prof, stream=out).sort_stats("cumulative").print_stats(28)
@@ -136,11 +168,15 @@ def main() -> int:
     ap.add_argument("--docs", type=int, default=10_000)
     ap.add_argument("--workers", type=int)
     ap.add_argument("--profile", action="store_true")
+    ap.add_argument("--split", action="store_true")
     args = ap.parse_args()
     print(f"machine: {cpu_line()}; load: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     folder = corpus(args.docs)
     if args.profile:
         profile(folder, args.docs)
+        return 0
+    if args.split:
+        split(folder, args.docs)
         return 0
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp) / "data"
