@@ -13,6 +13,7 @@ facets), and the best passages of the page's documents.
 
 from __future__ import annotations
 
+import functools
 import gc
 import heapq
 import math
@@ -1049,7 +1050,7 @@ class _SegmentWriter(SegmentWriter):
         self.perdocwriter.close()
         lengths = self.per_document_reader() if self.codec.length_stats else None
         fw = self.fieldwriter
-        if self.pool.current or getattr(self.pool, "runs", None):
+        if self.pool.current or self.pool.runs:
             fw.add_postings(
                 self.schema, lengths, heapq.merge(self._kept(), self.pool.iter_postings())
             )
@@ -1168,16 +1169,18 @@ class _Lengths:
 # The fields whose postings _postings gives (all the analysed text of a document's records).
 _TEXT_FIELDS = ("title", "body", "outside", "words", "court_text", "text")
 Postings = list[tuple[bytes, int, float, bytes]]  # (term, frequency, weight, encoded value)
-_SCHEMA_HERE: list[Any] = []
+
+
+@functools.cache
+def _schema() -> Any:
+    return make_schema()
 
 
 def analyse_text(rec: IndexRecord) -> dict[tuple[str, str], Postings]:
     """The postings of a record's text fields, keyed by (field, value): what writing it would
     analyse, done by the parse worker that built the record (IndexRecord.terms). The writer
     takes a field's postings from here when its value is the same, and analyses the others."""
-    if not _SCHEMA_HERE:
-        _SCHEMA_HERE.append(make_schema())
-    return _postings(_SCHEMA_HERE[0], _records(rec))
+    return _postings(_schema(), _records(rec))
 
 
 def _add_records(w: Any, rec: IndexRecord) -> None:
